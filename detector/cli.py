@@ -1,0 +1,154 @@
+"""The ``outage-radar`` command line: thin wrappers over library functions."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from detector.clock import SystemClock
+from detector.config import Settings, get_settings
+from detector.console import render_stats, render_summary
+from detector.errors import DetectorError
+from detector.ingest.files import ReadOptions
+from detector.ingest.formats import FORMATS
+from detector.ingest.generic import ColumnMapping
+from detector.ingest.quarantine import QuarantineWriter
+from detector.ingest.service import ingest_paths
+from detector.store.sql import SqlStore
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="outage-radar",
+    help="Find service outages from what people post.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="SQLite file or database URL [env: OUTAGE_RADAR_DATABASE_URL]."),
+]
+
+
+def _fail(exc: DetectorError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def _open_store(settings: Settings) -> SqlStore:
+    return SqlStore(settings.database_url)
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to read.", show_default=False)],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f",
+                     help=f"Record format; detected from the content when left out. "
+                          f"One of: {', '.join(FORMATS)}."),
+    ] = None,
+    source_name: Annotated[
+        str | None, typer.Option(help="Source name for every post, e.g. teslamotorsclub.")
+    ] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option("--map", "-m", help="Generic format: field=column (repeatable).",
+                     show_default=False),
+    ] = None,
+    mapping_file: Annotated[
+        Path | None, typer.Option("--mapping", help="Generic format: YAML/JSON/TOML mapping file.")
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="Generic format: zone of timestamps written without one.")
+    ] = None,
+    quarantine: Annotated[
+        Path | None, typer.Option(help="Where malformed records go [default: quarantine.jsonl].")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Posts per transaction.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Read posts from files (any supported format, optionally compressed) into the store."""
+    try:
+        settings = get_settings(database_url=db, quarantine_path=quarantine, batch_size=batch_size)
+        mapping = None
+        if mapping_file is not None:
+            mapping = ColumnMapping.from_file(mapping_file)
+        elif column:
+            mapping = ColumnMapping.from_pairs(column, timezone=timezone)
+        clock = SystemClock()
+        options = ReadOptions(format=fmt, source_name=source_name, mapping=mapping,
+                              not_after=clock.now() + settings.future_tolerance)
+        store = _open_store(settings)
+    except DetectorError as exc:
+        raise _fail(exc) from None
+    try:
+        with (
+            QuarantineWriter(settings.quarantine_path) as writer,
+            Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                     TextColumn("{task.completed:,.0f} records"),
+                     TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                     console=err, transient=True) as progress,
+        ):
+            task = progress.add_task("ingesting", total=None, rate="")
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+                speed = progress.tasks[task].speed
+                progress.update(task, rate=f"{speed:,.0f} records/s" if speed else "")
+
+            summary = ingest_paths(
+                paths=paths, store=store, options=options, quarantine=writer,
+                batch_size=settings.batch_size, collapse_window=settings.collapse_window,
+                clock=clock, on_progress=advance,
+            )
+    except DetectorError as exc:
+        raise _fail(exc) from None
+    finally:
+        store.close()
+    out.print(render_summary(summary))
+    if summary.quarantined:
+        out.print(f"quarantined records: {settings.quarantine_path}")
+    for failure in summary.failures:
+        err.print(f"[red]error:[/red] {failure.path}: {failure.message}", highlight=False)
+    if not summary.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def stats(
+    db: DbOption = None,
+    top: Annotated[int, typer.Option(help="Rows per table.", min=1)] = 10,
+) -> None:
+    """Summarise what the store holds: sources, languages, days, busiest hours, last runs."""
+    try:
+        store = _open_store(get_settings(database_url=db))
+        try:
+            result = store.stats(top=top)
+        finally:
+            store.close()
+    except DetectorError as exc:
+        raise _fail(exc) from None
+    out.print(render_stats(result))
+
+
+def main() -> None:
+    """Entry point of the ``outage-radar`` console script."""
+    app()

@@ -1,0 +1,71 @@
+"""Settings, read from ``OUTAGE_RADAR_*`` environment variables (and overridable per call)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """Everything the library can be told; built by ``get_settings`` and passed down.
+
+    Examples
+    --------
+    >>> Settings(batch_size=500).batch_size
+    500
+    >>> Settings(batch_size=0)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings
+    batch_size
+      Input should be greater than 0 [type=greater_than, input_value=0, input_type=int]
+    ...
+    """
+
+    model_config = SettingsConfigDict(env_prefix="OUTAGE_RADAR_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        "sqlite:///outage-radar.db",
+        description="SQLAlchemy URL or SQLite file path; PostgreSQL in production.",
+    )
+    batch_size: int = Field(2000, gt=0, description="Posts written per transaction.")
+    collapse_window_seconds: int = Field(
+        86400, ge=0,
+        description="The same author's same text within this window is stored once (0: never).",
+    )
+    future_tolerance_seconds: int = Field(
+        86400, ge=0, description="Posts dated further than this in the future are quarantined."
+    )
+    quarantine_path: Path = Field(
+        Path("quarantine.jsonl"), description="JSON lines file receiving malformed records."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from detector.store.sql import database_url
+
+        if not value.strip():
+            raise ValueError(f"database_url must not be empty, got: {value!r}")
+        return database_url(value.strip())
+
+    @property
+    def collapse_window(self) -> timedelta:
+        """``collapse_window_seconds`` as a timedelta."""
+        return timedelta(seconds=self.collapse_window_seconds)
+
+    @property
+    def future_tolerance(self) -> timedelta:
+        """``future_tolerance_seconds`` as a timedelta."""
+        return timedelta(seconds=self.future_tolerance_seconds)
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment; keyword arguments that are not None win."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

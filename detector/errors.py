@@ -1,0 +1,72 @@
+"""Errors raised by the outage-radar library.
+
+Every error derives from one root so callers (the CLI, the API) can catch the library's failures
+without catching programming mistakes. The API maps these to HTTP codes in ``api/errors.py``;
+nothing in ``detector/`` knows about HTTP.
+
+::
+
+    DetectorError
+    ├── ConfigError (ValueError)          invalid settings or column mapping
+    ├── InputError                        a whole input file cannot be read
+    │   ├── SourceNotFound (FileNotFoundError)
+    │   ├── CorruptArchive                 compressed stream is damaged
+    │   └── UnknownFormat (ValueError)     content matches no reader
+    ├── RecordError (ValueError)          one record is malformed (quarantined, never fatal)
+    └── StoreError                        the database cannot be opened or written
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DetectorError(Exception):
+    """Root of every error the library raises on purpose."""
+
+
+class ConfigError(DetectorError, ValueError):
+    """Settings or a column mapping are invalid."""
+
+
+class InputError(DetectorError):
+    """A whole input file cannot be read; carries the file it is about."""
+
+    def __init__(self, path: Path | str, message: str) -> None:
+        self.path = str(path)
+        self.message = message
+        super().__init__(f"{self.path}: {message}")
+
+
+class SourceNotFound(InputError, FileNotFoundError):
+    """The input path does not exist or is not readable."""
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(path, "no such file or directory")
+
+
+class CorruptArchive(InputError):
+    """A compressed input is damaged or truncated."""
+
+
+class UnknownFormat(InputError, ValueError):
+    """The content of a file matches none of the readers."""
+
+
+class RecordError(DetectorError, ValueError):
+    """One record cannot be turned into a post.
+
+    ``reason`` is a short stable code used to count quarantined records
+    (``invalid_json``, ``missing_text``, ``bad_timestamp``...), ``detail`` says what was wrong.
+    """
+
+    def __init__(self, reason: str, detail: str, *, field: str | None = None) -> None:
+        self.reason = reason
+        self.detail = detail
+        self.field = field
+        where = f" (field {field!r})" if field else ""
+        super().__init__(f"{reason}{where}: {detail}")
+
+
+class StoreError(DetectorError):
+    """The store cannot be opened, migrated or written."""

@@ -1,0 +1,111 @@
+"""Open input files as binary streams, decompressing by content, not by file name."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import zstandard
+
+from detector.errors import CorruptArchive, InputError, SourceNotFound
+
+__all__ = ["PARQUET_MAGIC", "compression_of", "open_input"]
+
+PARQUET_MAGIC = b"PAR1"
+_MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+_BUFFER = 1 << 20
+_DECODE_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, zstandard.ZstdError)
+
+
+def compression_of(head: bytes) -> str | None:
+    """Name the compression of a stream from its first bytes, or None when it is plain.
+
+    Examples
+    --------
+    >>> compression_of(b"\\x1f\\x8b\\x08"), compression_of(b'{"id": 1}')
+    ('gzip', None)
+    """
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+class _Guarded(io.RawIOBase):
+    """Turns the decompressors' assorted exceptions into one ``CorruptArchive`` naming the file."""
+
+    def __init__(self, inner: BinaryIO, path: Path, compression: str) -> None:
+        super().__init__()
+        self._inner = inner
+        self._path = path
+        self._compression = compression
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        try:
+            data = self._inner.read(len(buffer))
+        except _DECODE_ERRORS as exc:
+            raise CorruptArchive(self._path, f"corrupt {self._compression} data: {exc}") from None
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+@contextmanager
+def open_input(path: Path) -> Iterator[io.BufferedReader]:
+    """Open ``path`` for reading, transparently decompressing gzip, bzip2, xz and zstd.
+
+    The result is buffered, so ``peek`` shows the first decompressed bytes for format detection.
+
+    Raises
+    ------
+    SourceNotFound
+        When the file does not exist.
+    InputError
+        When the file cannot be opened.
+    CorruptArchive
+        When the compressed data is damaged (possibly later, while reading).
+    """
+    try:
+        raw = path.open("rb")
+    except FileNotFoundError:
+        raise SourceNotFound(path) from None
+    except OSError as exc:
+        raise InputError(path, f"cannot open: {exc.strerror}") from None
+    try:
+        compression = compression_of(raw.read(8))
+        raw.seek(0)
+        inner: BinaryIO
+        if compression == "gzip":
+            inner = gzip.GzipFile(fileobj=raw, mode="rb")
+        elif compression == "bzip2":
+            inner = bz2.BZ2File(raw, mode="rb")
+        elif compression == "xz":
+            inner = lzma.LZMAFile(raw, mode="rb")
+        elif compression == "zstd":
+            # Pushshift dumps are written with --long=31, which needs the larger window.
+            decompressor = zstandard.ZstdDecompressor(max_window_size=2**31)
+            inner = decompressor.stream_reader(raw, read_across_frames=True)
+        else:
+            inner = raw
+        stream = io.BufferedReader(_Guarded(inner, path, compression or "plain"), _BUFFER)
+        yield stream
+    finally:
+        raw.close()
