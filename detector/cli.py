@@ -19,6 +19,7 @@ from detector.ingest.formats import FORMATS
 from detector.ingest.generic import ColumnMapping
 from detector.ingest.quarantine import QuarantineWriter
 from detector.ingest.service import ingest_paths
+from detector.samples import sample_posts_dir
 from detector.store.sql import SqlStore
 
 __all__ = ["app", "main"]
@@ -130,6 +131,22 @@ def ingest(
         err.print(f"[red]error:[/red] {failure.path}: {failure.message}", highlight=False)
     if not summary.ok:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    samples: Annotated[
+        Path | None, typer.Option(help="Folder of sample posts [default: data/samples/posts].")
+    ] = None,
+) -> None:
+    """Ingest the bundled sample (Tesla app outage, Nov 2021) into the store and show the stats."""
+    try:
+        folder = samples or sample_posts_dir()
+    except DetectorError as exc:
+        raise _fail(exc) from None
+    ingest(paths=[folder], db=db)
+    stats(db=db)
 
 
 @app.command()

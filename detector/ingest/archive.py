@@ -10,11 +10,14 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Protocol
 
 import zstandard
 
 from detector.errors import CorruptArchive, InputError, SourceNotFound
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = ["PARQUET_MAGIC", "compression_of", "open_input"]
 
@@ -25,7 +28,7 @@ _MAGIC = (
     (b"\xfd7zXZ\x00", "xz"),
     (b"\x28\xb5\x2f\xfd", "zstd"),
 )
-_BUFFER = 1 << 20
+_BUFFER = 1 << 16
 _DECODE_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, zstandard.ZstdError)
 
 
@@ -43,10 +46,16 @@ def compression_of(head: bytes) -> str | None:
     return None
 
 
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 class _Guarded(io.RawIOBase):
     """Turns the decompressors' assorted exceptions into one ``CorruptArchive`` naming the file."""
 
-    def __init__(self, inner: BinaryIO, path: Path, compression: str) -> None:
+    def __init__(self, inner: _Readable, path: Path, compression: str) -> None:
         super().__init__()
         self._inner = inner
         self._path = path
@@ -55,12 +64,13 @@ class _Guarded(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        view = memoryview(buffer).cast("B")
         try:
-            data = self._inner.read(len(buffer))
+            data = self._inner.read(len(view))
         except _DECODE_ERRORS as exc:
             raise CorruptArchive(self._path, f"corrupt {self._compression} data: {exc}") from None
-        buffer[: len(data)] = data
+        view[: len(data)] = data
         return len(data)
 
     def close(self) -> None:
@@ -92,7 +102,7 @@ def open_input(path: Path) -> Iterator[io.BufferedReader]:
     try:
         compression = compression_of(raw.read(8))
         raw.seek(0)
-        inner: BinaryIO
+        inner: _Readable
         if compression == "gzip":
             inner = gzip.GzipFile(fileobj=raw, mode="rb")
         elif compression == "bzip2":
@@ -105,7 +115,9 @@ def open_input(path: Path) -> Iterator[io.BufferedReader]:
             inner = decompressor.stream_reader(raw, read_across_frames=True)
         else:
             inner = raw
-        stream = io.BufferedReader(_Guarded(inner, path, compression or "plain"), _BUFFER)
+        stream: io.BufferedReader = io.BufferedReader(
+            _Guarded(inner, path, compression or "plain"), _BUFFER
+        )
         yield stream
     finally:
         raw.close()

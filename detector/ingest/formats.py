@@ -28,9 +28,8 @@ _SNIFF_ORDER: tuple[type[RecordParser], ...] = (
     TwitterV1Parser,
     TwitterV2Parser,
 )
-FORMATS: dict[str, type[RecordParser]] = {
-    parser.format: parser for parser in (*_SNIFF_ORDER, GenericParser)
-}
+_ALL: tuple[type[RecordParser], ...] = (*_SNIFF_ORDER, GenericParser)
+FORMATS: dict[str, type[RecordParser]] = {parser.format: parser for parser in _ALL}
 
 
 def sniff_format(records: Iterable[Any]) -> str | None:

@@ -43,7 +43,9 @@ class RedditParser(RecordParser):
             fullname = f"{'t1' if is_comment else 't3'}_{native}"
         if "created_utc" not in record or record["created_utc"] in (None, ""):
             raise RecordError("missing_timestamp", "record has no created_utc", field="created_utc")
-        created = parse_timestamp(record["created_utc"], naive_tz=self.naive_tz, field="created_utc")
+        created = parse_timestamp(
+            record["created_utc"], naive_tz=self.naive_tz, field="created_utc"
+        )
         title = _clean(record.get("title"))
         if is_comment:
             body = _clean(record.get("body"))

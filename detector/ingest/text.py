@@ -11,7 +11,10 @@ __all__ = ["html_to_text", "strip_forum_quotes"]
 _BLOCK_TAGS = frozenset({"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre"})
 _BLANK_LINES_RE = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
 _INLINE_SPACE_RE = re.compile(r"[ \t\r\f\v]+")
-_BBCODE_QUOTE_RE = re.compile(r"\[quote(?:=[^\]]*)?\].*?\[/quote\]", re.IGNORECASE | re.DOTALL)
+# Innermost quote first (no [quote inside), applied until none is left, so nesting unwinds.
+_BBCODE_QUOTE_RE = re.compile(
+    r"\[quote(?:=[^\]]*)?\](?:(?!\[quote[=\]]).)*?\[/quote\]", re.IGNORECASE | re.DOTALL
+)
 # XenForo renders a quote as "<name> said:\n<quoted text>\nClick to expand..." when scraped.
 _XENFORO_QUOTE_RE = re.compile(
     r"(?:^|\n)[^\n]{0,80}\bsaid:\s*\n.*?Click to (?:expand|shrink)\.{3}[ \t]*(?:\n|$)", re.DOTALL
@@ -66,8 +69,8 @@ def html_to_text(html: str, *, drop_quotes: bool = True) -> str:
 
     Examples
     --------
-    >>> html_to_text('<p>Is <a href="https://x">@tesla</a> down?</p><p>500 error &amp; no unlock</p>')
-    'Is @tesla down?\\n500 error & no unlock'
+    >>> html_to_text('<p>Is <a href="https://x">@tesla</a> down?</p><p>500 error &amp; fail</p>')
+    'Is @tesla down?\\n500 error & fail'
     >>> html_to_text('<aside class="quote"><blockquote>old</blockquote></aside><p>me too</p>')
     'me too'
     """
@@ -76,7 +79,8 @@ def html_to_text(html: str, *, drop_quotes: bool = True) -> str:
     parser = _TextExtractor(drop_quotes=drop_quotes)
     parser.feed(html)
     parser.close()
-    return _tidy("".join(parser.parts))
+    lines = _tidy("".join(parser.parts)).split("\n")
+    return "\n".join(line for line in lines if line)
 
 
 def strip_forum_quotes(text: str) -> str:
@@ -89,7 +93,9 @@ def strip_forum_quotes(text: str) -> str:
     >>> strip_forum_quotes("bob said:\\napp down?\\nClick to expand...\\nsame in Oslo")
     'same in Oslo'
     """
-    text = _BBCODE_QUOTE_RE.sub("\n", text)
+    previous = None
+    while previous != text:
+        previous, text = text, _BBCODE_QUOTE_RE.sub("\n", text)
     text = _XENFORO_QUOTE_RE.sub("\n", text)
     text = _MARKDOWN_QUOTE_RE.sub("", text)
     return _tidy(text)

@@ -1,0 +1,26 @@
+"""Where the bundled sample archive lives (``data/samples/posts`` of a checkout)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from detector.errors import SourceNotFound
+
+__all__ = ["sample_posts_dir"]
+
+_RELATIVE = Path("data") / "samples" / "posts"
+
+
+def sample_posts_dir(start: Path | None = None) -> Path:
+    """Return the folder of sample posts: next to the installed package, or under ``start``.
+
+    Raises
+    ------
+    SourceNotFound
+        When neither the checkout nor ``start`` (default: the working directory) has it.
+    """
+    candidates = [Path(__file__).resolve().parents[1] / _RELATIVE, (start or Path.cwd()) / _RELATIVE]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise SourceNotFound(candidates[-1])
