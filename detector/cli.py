@@ -53,26 +53,34 @@ def _open_store(settings: Settings) -> SqlStore:
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
 ) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to read.", show_default=False)],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders to read.", show_default=False)
+    ],
     fmt: Annotated[
         str | None,
-        typer.Option("--format", "-f",
-                     help=f"Record format; detected from the content when left out. "
-                          f"One of: {', '.join(FORMATS)}."),
+        typer.Option(
+            "--format",
+            "-f",
+            help=f"Record format; detected from the content when left out. "
+            f"One of: {', '.join(FORMATS)}.",
+        ),
     ] = None,
     source_name: Annotated[
         str | None, typer.Option(help="Source name for every post, e.g. teslamotorsclub.")
     ] = None,
     column: Annotated[
         list[str] | None,
-        typer.Option("--map", "-m", help="Generic format: field=column (repeatable).",
-                     show_default=False),
+        typer.Option(
+            "--map", "-m", help="Generic format: field=column (repeatable).", show_default=False
+        ),
     ] = None,
     mapping_file: Annotated[
         Path | None, typer.Option("--mapping", help="Generic format: YAML/JSON/TOML mapping file.")
@@ -95,18 +103,27 @@ def ingest(
         elif column:
             mapping = ColumnMapping.from_pairs(column, timezone=timezone)
         clock = SystemClock()
-        options = ReadOptions(format=fmt, source_name=source_name, mapping=mapping,
-                              not_after=clock.now() + settings.future_tolerance)
+        options = ReadOptions(
+            format=fmt,
+            source_name=source_name,
+            mapping=mapping,
+            not_after=clock.now() + settings.future_tolerance,
+        )
         store = _open_store(settings)
     except DetectorError as exc:
         raise _fail(exc) from None
     try:
         with (
             QuarantineWriter(settings.quarantine_path) as writer,
-            Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                     TextColumn("{task.completed:,.0f} records"),
-                     TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-                     console=err, transient=True) as progress,
+            Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TextColumn("{task.completed:,.0f} records"),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as progress,
         ):
             task = progress.add_task("ingesting", total=None, rate="")
 
@@ -116,9 +133,14 @@ def ingest(
                 progress.update(task, rate=f"{speed:,.0f} records/s" if speed else "")
 
             summary = ingest_paths(
-                paths=paths, store=store, options=options, quarantine=writer,
-                batch_size=settings.batch_size, collapse_window=settings.collapse_window,
-                clock=clock, on_progress=advance,
+                paths=paths,
+                store=store,
+                options=options,
+                quarantine=writer,
+                batch_size=settings.batch_size,
+                collapse_window=settings.collapse_window,
+                clock=clock,
+                on_progress=advance,
             )
     except DetectorError as exc:
         raise _fail(exc) from None

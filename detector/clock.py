@@ -1,4 +1,4 @@
-"""Injectable clocks, so nothing in the library calls ``datetime.now()`` behind the caller's back."""
+"""Injectable clocks: the library never calls ``datetime.now()`` behind the caller's back."""
 
 from __future__ import annotations
 

@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     )
     batch_size: int = Field(2000, gt=0, description="Posts written per transaction.")
     collapse_window_seconds: int = Field(
-        86400, ge=0,
+        86400,
+        ge=0,
         description="The same author's same text within this window is stored once (0: never).",
     )
     future_tolerance_seconds: int = Field(

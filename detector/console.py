@@ -40,7 +40,8 @@ def render_stats(stats: StoreStats) -> Group:
     """Tables describing what the store holds."""
     span = (
         f"{stats.first:%Y-%m-%d %H:%M} to {stats.last:%Y-%m-%d %H:%M} UTC"
-        if stats.first and stats.last else "empty"
+        if stats.first and stats.last
+        else "empty"
     )
     totals = Table(title="Store", show_header=False, title_justify="left")
     totals.add_column("what")
@@ -50,11 +51,18 @@ def render_stats(stats: StoreStats) -> Group:
     totals.add_row("authors", f"{stats.authors:,}")
     totals.add_row("time span", span)
 
-    sources = Table("kind", "source", "posts", "reposts", "first", "last",
-                    title="Sources", title_justify="left")
+    sources = Table(
+        "kind", "source", "posts", "reposts", "first", "last", title="Sources", title_justify="left"
+    )
     for s in stats.sources:
-        sources.add_row(s.source_kind, s.source_name, f"{s.posts:,}", f"{s.reposts:,}",
-                        f"{s.first:%Y-%m-%d %H:%M}", f"{s.last:%Y-%m-%d %H:%M}")
+        sources.add_row(
+            s.source_kind,
+            s.source_name,
+            f"{s.posts:,}",
+            f"{s.reposts:,}",
+            f"{s.first:%Y-%m-%d %H:%M}",
+            f"{s.last:%Y-%m-%d %H:%M}",
+        )
 
     languages = Table("language", "posts", title="Languages", title_justify="left")
     for lang, n in stats.languages:
@@ -64,17 +72,31 @@ def render_stats(stats: StoreStats) -> Group:
     for day, n in stats.per_day:
         days.add_row(day, f"{n:,}")
 
-    hours = Table("hour (UTC)", "posts", title="Busiest hours (original posts)",
-                  title_justify="left")
+    hours = Table(
+        "hour (UTC)", "posts", title="Busiest hours (original posts)", title_justify="left"
+    )
     for hour, n in stats.busiest_hours:
         hours.add_row(f"{hour:%Y-%m-%d %H:00}", f"{n:,}")
 
-    runs = Table("finished (UTC)", "files", "stored", "duplicates", "collapsed", "quarantined",
-                 title="Last ingest runs", title_justify="left")
+    runs = Table(
+        "finished (UTC)",
+        "files",
+        "stored",
+        "duplicates",
+        "collapsed",
+        "quarantined",
+        title="Last ingest runs",
+        title_justify="left",
+    )
     for run in stats.runs:
-        s = run.summary
-        quarantined = sum(s.get("quarantined", {}).values())
-        runs.add_row(f"{run.finished_at:%Y-%m-%d %H:%M:%S}", str(s.get("files", 0)),
-                     f"{s.get('stored', 0):,}", f"{s.get('duplicates', 0):,}",
-                     f"{s.get('collapsed', 0):,}", f"{quarantined:,}")
+        summary = run.summary
+        quarantined = sum(summary.get("quarantined", {}).values())
+        runs.add_row(
+            f"{run.finished_at:%Y-%m-%d %H:%M:%S}",
+            str(summary.get("files", 0)),
+            f"{summary.get('stored', 0):,}",
+            f"{summary.get('duplicates', 0):,}",
+            f"{summary.get('collapsed', 0):,}",
+            f"{quarantined:,}",
+        )
     return Group(totals, sources, languages, days, hours, runs)

@@ -19,7 +19,10 @@ def sample_posts_dir(start: Path | None = None) -> Path:
     SourceNotFound
         When neither the checkout nor ``start`` (default: the working directory) has it.
     """
-    candidates = [Path(__file__).resolve().parents[1] / _RELATIVE, (start or Path.cwd()) / _RELATIVE]
+    candidates = [
+        Path(__file__).resolve().parents[1] / _RELATIVE,
+        (start or Path.cwd()) / _RELATIVE,
+    ]
     for candidate in candidates:
         if candidate.is_dir():
             return candidate

@@ -29,8 +29,9 @@ def make_post(**overrides: Any) -> Post:
     return Post(**fields)
 
 
-def tweet_v1(id_str: str, text: str, *, user: str = "owner", when: str | None = None,
-             **extra: Any) -> dict[str, Any]:
+def tweet_v1(
+    id_str: str, text: str, *, user: str = "owner", when: str | None = None, **extra: Any
+) -> dict[str, Any]:
     """A minimal but real-shaped Twitter v1.1 status."""
     return {
         "created_at": when or "Fri Nov 19 21:03:12 +0000 2021",

@@ -37,8 +37,9 @@ def test_every_command_has_help(command):
 def test_ingest_then_stats(tweets, tmp_path):
     db = tmp_path / "radar.db"
     quarantine = tmp_path / "q.jsonl"
-    result = runner.invoke(app, ["ingest", str(tweets), "--db", str(db),
-                                 "--quarantine", str(quarantine)])
+    result = runner.invoke(
+        app, ["ingest", str(tweets), "--db", str(db), "--quarantine", str(quarantine)]
+    )
     assert result.exit_code == 0, result.output
     assert "stored" in result.output
     assert "quarantined: invalid_json" in result.output
@@ -55,8 +56,11 @@ def test_ingest_then_stats(tweets, tmp_path):
 
 def test_database_url_from_the_environment(tweets, tmp_path):
     db = tmp_path / "env.db"
-    result = runner.invoke(app, ["ingest", str(tweets), "--quarantine", str(tmp_path / "q")],
-                           env={"OUTAGE_RADAR_DATABASE_URL": str(db)})
+    result = runner.invoke(
+        app,
+        ["ingest", str(tweets), "--quarantine", str(tmp_path / "q")],
+        env={"OUTAGE_RADAR_DATABASE_URL": str(db)},
+    )
     assert result.exit_code == 0, result.output
     assert db.exists()
 
@@ -65,9 +69,25 @@ def test_generic_csv_with_a_column_mapping(tmp_path):
     path = tmp_path / "export.csv"
     path.write_text("when,msg,who\n2021-11-19 21:05:00,tesla app down again,kim\n")
     db = tmp_path / "radar.db"
-    result = runner.invoke(app, ["ingest", str(path), "--db", str(db), "--source-name", "export",
-                                 "--map", "created_at=when", "--map", "text=msg",
-                                 "--map", "author_handle=who", "--timezone", "Asia/Seoul"])
+    result = runner.invoke(
+        app,
+        [
+            "ingest",
+            str(path),
+            "--db",
+            str(db),
+            "--source-name",
+            "export",
+            "--map",
+            "created_at=when",
+            "--map",
+            "text=msg",
+            "--map",
+            "author_handle=who",
+            "--timezone",
+            "Asia/Seoul",
+        ],
+    )
     assert result.exit_code == 0, result.output
     store = SqlStore(f"sqlite:///{db}")
     (post,) = store.stats().sources
@@ -94,8 +114,10 @@ def test_bad_options_get_one_clear_line(tweets, tmp_path, args, message):
 def test_unreadable_file_names_the_file_and_fails_after_the_rest(tweets, tmp_path):
     missing = tmp_path / "missing.jsonl.gz"
     db = tmp_path / "radar.db"
-    result = runner.invoke(app, ["ingest", str(missing), str(tweets), "--db", str(db),
-                                 "--quarantine", str(tmp_path / "q")])
+    result = runner.invoke(
+        app,
+        ["ingest", str(missing), str(tweets), "--db", str(db), "--quarantine", str(tmp_path / "q")],
+    )
     assert result.exit_code == 1
     assert f"error: {missing}: no such file or directory" in result.stderr.replace("\n", "")
     store = SqlStore(f"sqlite:///{db}")

@@ -83,8 +83,10 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
             yield from sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         else:
             yield path
@@ -152,8 +154,12 @@ def ingest_paths(
         if on_progress is not None:
             on_progress(handled % 1000)
     store.record_ingest_run(
-        IngestRun(started_at=started, finished_at=clock.now(),
-                  paths=[str(p) for p in paths], summary=summary.as_dict())
+        IngestRun(
+            started_at=started,
+            finished_at=clock.now(),
+            paths=[str(p) for p in paths],
+            summary=summary.as_dict(),
+        )
     )
     return summary
 

@@ -67,7 +67,7 @@ class Store(Protocol):
     """Where posts (and later classifications, counts and incidents) are kept."""
 
     def add_posts(self, posts: Sequence[Post], *, collapse_window: timedelta) -> AddResult:
-        """Store new posts in one transaction, skipping ids already stored and collapsing repeats."""
+        """Store new posts in one transaction, skipping known ids and collapsing repeats."""
         ...
 
     def get_post(self, post_id: str) -> Post | None:

@@ -88,7 +88,11 @@ class SqlStore:
     """
 
     def __init__(
-        self, url: str, *, clock: Clock | None = None, migrate_schema: bool = True,
+        self,
+        url: str,
+        *,
+        clock: Clock | None = None,
+        migrate_schema: bool = True,
         connect_args: dict[str, Any] | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
@@ -99,7 +103,9 @@ class SqlStore:
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(
-            parsed, json_serializer=_json_dumps, json_deserializer=orjson.loads,
+            parsed,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
             connect_args=connect_args or {},
         )
         if self.engine.dialect.name == "sqlite":
@@ -137,8 +143,7 @@ class SqlStore:
                     conn.execute(self._insert(), [_row(post, fp, now) for post, fp in keep])
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot store {len(batch)} posts: {exc}") from exc
-        return AddResult(stored=len(keep), duplicates=duplicates,
-                         collapsed=len(fresh) - len(keep))
+        return AddResult(stored=len(keep), duplicates=duplicates, collapsed=len(fresh) - len(keep))
 
     def _insert(self) -> Any:
         # ON CONFLICT DO NOTHING keeps a concurrent writer's row instead of failing the batch.
@@ -194,8 +199,12 @@ class SqlStore:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(ingest_runs),
-                {"started_at": run.started_at, "finished_at": run.finished_at,
-                 "paths": list(run.paths), "summary": dict(run.summary)},
+                {
+                    "started_at": run.started_at,
+                    "finished_at": run.finished_at,
+                    "paths": list(run.paths),
+                    "summary": dict(run.summary),
+                },
             )
 
     def stats(self, *, top: int = 10) -> StoreStats:
@@ -204,18 +213,23 @@ class SqlStore:
         with self.engine.connect() as conn:
             total, reposts, authors, first, last = conn.execute(
                 select(
-                    func.count(), func.count(posts.c.repost_of),
+                    func.count(),
+                    func.count(posts.c.repost_of),
                     func.count(func.distinct(posts.c.author_id)),
-                    func.min(posts.c.created_at), func.max(posts.c.created_at),
+                    func.min(posts.c.created_at),
+                    func.max(posts.c.created_at),
                 )
             ).one()
             sources = [
                 SourceCount(kind, name, int(n), int(r), _utc(lo), _utc(hi))
                 for kind, name, n, r, lo, hi in conn.execute(
                     select(
-                        posts.c.source_kind, posts.c.source_name, func.count(),
+                        posts.c.source_kind,
+                        posts.c.source_name,
+                        func.count(),
                         func.count(posts.c.repost_of),
-                        func.min(posts.c.created_at), func.max(posts.c.created_at),
+                        func.min(posts.c.created_at),
+                        func.max(posts.c.created_at),
                     )
                     .group_by(posts.c.source_kind, posts.c.source_name)
                     .order_by(func.count().desc())
@@ -225,7 +239,9 @@ class SqlStore:
                 (lang or "unknown", int(n))
                 for lang, n in conn.execute(
                     select(posts.c.lang, func.count())
-                    .group_by(posts.c.lang).order_by(func.count().desc()).limit(top)
+                    .group_by(posts.c.lang)
+                    .order_by(func.count().desc())
+                    .limit(top)
                 )
             ]
             hours: Counter[datetime] = Counter()
@@ -244,10 +260,16 @@ class SqlStore:
         for hour, n in hours.items():
             days[hour.date().isoformat()] += n
         return StoreStats(
-            posts=int(total), reposts=int(reposts), authors=int(authors),
-            first=_utc(first) if first else None, last=_utc(last) if last else None,
-            sources=sources, languages=languages, per_day=sorted(days.items()),
-            busiest_hours=hours.most_common(top), runs=runs,
+            posts=int(total),
+            reposts=int(reposts),
+            authors=int(authors),
+            first=_utc(first) if first else None,
+            last=_utc(last) if last else None,
+            sources=sources,
+            languages=languages,
+            per_day=sorted(days.items()),
+            busiest_hours=hours.most_common(top),
+            runs=runs,
         )
 
 

@@ -27,25 +27,45 @@ def _lines(*records: object) -> bytes:
 def _ingest(paths, store, quarantine_path=None, clock=None, batch_size=2):
     with QuarantineWriter(quarantine_path) as writer:
         return ingest_paths(
-            paths=paths, store=store, options=ReadOptions(), quarantine=writer,
-            batch_size=batch_size, collapse_window=DAY, clock=clock,
+            paths=paths,
+            store=store,
+            options=ReadOptions(),
+            quarantine=writer,
+            batch_size=batch_size,
+            collapse_window=DAY,
+            clock=clock,
         )
 
 
 @pytest.fixture
 def dump(tmp_path):
     original = tweet_v1("100", "@TeslaSupport 500 server error, cant unlock 😡", user="kim")
-    retweet = tweet_v1("101", "RT @kim: @TeslaSupport 500 server error", user="lee",
-                       retweeted_status=original)
-    repeat = tweet_v1("102", "@TeslaSupport 500 server error, cant unlock 😡", user="kim",
-                      when="Fri Nov 19 21:05:00 +0000 2021")
+    retweet = tweet_v1(
+        "101", "RT @kim: @TeslaSupport 500 server error", user="lee", retweeted_status=original
+    )
+    repeat = tweet_v1(
+        "102",
+        "@TeslaSupport 500 server error, cant unlock 😡",
+        user="kim",
+        when="Fri Nov 19 21:05:00 +0000 2021",
+    )
     no_text = {k: v for k, v in tweet_v1("103", "x").items() if k != "text"}
     bad_date = tweet_v1("104", "app down", when="Wed Nov 31 10:00:00 +0000 2021")
     path = tmp_path / "dump.jsonl.gz"
-    path.write_bytes(gzip.compress(_lines(
-        original, retweet, {"delete": {"status": {"id": 5, "id_str": "5"}}},
-        b'{"created_at": "Fri Nov 19', repeat, no_text, bad_date, b"\xff\xfe{}",
-    )))
+    path.write_bytes(
+        gzip.compress(
+            _lines(
+                original,
+                retweet,
+                {"delete": {"status": {"id": 5, "id_str": "5"}}},
+                b'{"created_at": "Fri Nov 19',
+                repeat,
+                no_text,
+                bad_date,
+                b"\xff\xfe{}",
+            )
+        )
+    )
     return path
 
 
@@ -58,7 +78,10 @@ def test_summary_counts_everything_exactly(dump, sqlite_store, tmp_path, clock):
     assert summary.reposts == 1
     assert dict(summary.skipped) == {"delete_notice": 1}
     assert dict(summary.quarantined) == {
-        "invalid_json": 1, "missing_text": 1, "bad_timestamp": 1, "bad_encoding": 1,
+        "invalid_json": 1,
+        "missing_text": 1,
+        "bad_timestamp": 1,
+        "bad_encoding": 1,
     }
     assert summary.read == 4 + 1 + 4
     assert summary.ok
@@ -67,7 +90,10 @@ def test_summary_counts_everything_exactly(dump, sqlite_store, tmp_path, clock):
 
     entries = [orjson.loads(line) for line in quarantine.read_bytes().splitlines()]
     assert [(e["line"], e["reason"]) for e in entries] == [
-        (4, "invalid_json"), (6, "missing_text"), (7, "bad_timestamp"), (8, "bad_encoding"),
+        (4, "invalid_json"),
+        (6, "missing_text"),
+        (7, "bad_timestamp"),
+        (8, "bad_encoding"),
     ]
     assert all(e["file"] == str(dump) for e in entries)
     assert entries[0]["raw"] == '{"created_at": "Fri Nov 19'
@@ -128,5 +154,6 @@ def test_folders_are_walked_in_order_without_hidden_files(tmp_path):
     (tmp_path / ".hidden").mkdir()
     (tmp_path / ".hidden" / "x.jsonl").write_text("")
     assert [p.relative_to(tmp_path).as_posix() for p in expand_paths([tmp_path])] == [
-        "a.jsonl", "b/2.jsonl",
+        "a.jsonl",
+        "b/2.jsonl",
     ]

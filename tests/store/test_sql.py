@@ -24,8 +24,13 @@ def test_round_trip_keeps_every_field(store):
         lang="ko",
         author_location="Seoul, Republic of Korea",
         coordinates=GeoPoint(lat=37.5665, lon=126.978),
-        place=Place(name="Seoul", full_name="Seoul, Republic of Korea", country_code="KR",
-                    place_type="city", id="abc"),
+        place=Place(
+            name="Seoul",
+            full_name="Seoul, Republic of Korea",
+            country_code="KR",
+            place_type="city",
+            id="abc",
+        ),
         url="https://twitter.com/owner/status/1461812345",
         title=None,
         reply_to="twitter:1",
@@ -61,8 +66,9 @@ def test_duplicate_ids_within_one_batch(store):
 def test_same_author_same_text_is_collapsed_within_the_window(store):
     text = "@Tesla app down again, 500 server error https://t.co/aaa"
     first = make_post(author_id="7", text=text, created_at=BASE_TIME)
-    again = make_post(author_id="7", text=text.replace("aaa", "bbb"),
-                      created_at=BASE_TIME + timedelta(minutes=3))
+    again = make_post(
+        author_id="7", text=text.replace("aaa", "bbb"), created_at=BASE_TIME + timedelta(minutes=3)
+    )
     other_author = make_post(author_id="8", text=text, created_at=BASE_TIME)
     store.add_posts([first], collapse_window=DAY)
     result = store.add_posts([again, other_author], collapse_window=DAY)
@@ -98,14 +104,28 @@ def test_nul_characters_do_not_break_the_batch(store):
 
 def test_stats_summarise_sources_days_hours_and_runs(store, clock):
     original = make_post(id="twitter:10", created_at=BASE_TIME, lang="en")
-    retweet = make_post(id="twitter:11", created_at=BASE_TIME + timedelta(minutes=1),
-                        repost_of="twitter:10", lang="en")
-    forum = make_post(id="forum:teslamotorsclub:5", source_kind=SourceKind.FORUM,
-                      source_name="teslamotorsclub", lang=None,
-                      created_at=BASE_TIME - timedelta(hours=2))
+    retweet = make_post(
+        id="twitter:11",
+        created_at=BASE_TIME + timedelta(minutes=1),
+        repost_of="twitter:10",
+        lang="en",
+    )
+    forum = make_post(
+        id="forum:teslamotorsclub:5",
+        source_kind=SourceKind.FORUM,
+        source_name="teslamotorsclub",
+        lang=None,
+        created_at=BASE_TIME - timedelta(hours=2),
+    )
     store.add_posts([original, retweet, forum], collapse_window=DAY)
-    store.record_ingest_run(IngestRun(started_at=clock.now(), finished_at=clock.now(),
-                                      paths=["a.jsonl"], summary={"stored": 3, "files": 1}))
+    store.record_ingest_run(
+        IngestRun(
+            started_at=clock.now(),
+            finished_at=clock.now(),
+            paths=["a.jsonl"],
+            summary={"stored": 3, "files": 1},
+        )
+    )
     stats = store.stats()
     assert (stats.posts, stats.reposts) == (3, 1)
     assert stats.first == BASE_TIME - timedelta(hours=2)
