@@ -42,3 +42,31 @@ def tweet_v1(
         "lang": "en",
         **extra,
     }
+
+
+def jsonl(*records: Any) -> bytes:
+    """Encode records as JSON lines; ``bytes`` items are written as they are (broken lines)."""
+    import orjson
+
+    return b"".join(
+        (r if isinstance(r, bytes) else orjson.dumps(r)) + b"\n" for r in records
+    )
+
+
+def write_jsonl(path: Any, *records: Any) -> Any:
+    """Write ``records`` as JSON lines to ``path`` and return the path."""
+    path.write_bytes(jsonl(*records))
+    return path
+
+
+def read_items(path: Any, **options: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """Read ``path`` with ``ReadOptions(**options)``; return (posts, skipped, quarantined)."""
+    from detector.ingest.base import Quarantined, Skipped
+    from detector.ingest.files import ReadOptions, read_file
+
+    items = list(read_file(path, ReadOptions(**options)))
+    posts = [i for i in items if isinstance(i, Post)]
+    skipped = [i for i in items if isinstance(i, Skipped)]
+    quarantined = [i for i in items if isinstance(i, Quarantined)]
+    assert len(posts) + len(skipped) + len(quarantined) == len(items)
+    return posts, skipped, quarantined

@@ -78,6 +78,48 @@ class _Guarded(io.RawIOBase):
         super().close()
 
 
+class _ZstdReader:
+    """Decompresses concatenated zstd frames, and fails on a truncated one.
+
+    ``ZstdDecompressor.stream_reader`` ends quietly when the input stops mid-frame, so a cut
+    download would read as a shorter file; here a frame still open at end of input is an error.
+    """
+
+    _CHUNK = 1 << 15  # small input slices bound the output of one decompress call
+
+    def __init__(self, raw: _Readable) -> None:
+        # Pushshift dumps are written with --long=31, which needs the larger window.
+        self._context = zstandard.ZstdDecompressor(max_window_size=2**31)
+        self._raw = raw
+        self._frame = self._context.decompressobj()
+        self._in_frame = False
+        self._pending = bytearray()
+        self._done = False
+
+    def read(self, size: int = -1, /) -> bytes:
+        while not self._done and (size < 0 or len(self._pending) < size):
+            chunk = self._raw.read(self._CHUNK)
+            if not chunk:
+                self._done = True
+                if self._in_frame:
+                    raise EOFError("zstd data ends in the middle of a frame (truncated file?)")
+            while chunk:
+                self._in_frame = True
+                self._pending += self._frame.decompress(chunk)
+                chunk = b""
+                if self._frame.eof:
+                    chunk = self._frame.unused_data
+                    self._frame = self._context.decompressobj()
+                    self._in_frame = False
+        size = len(self._pending) if size < 0 else min(size, len(self._pending))
+        data = bytes(self._pending[:size])
+        del self._pending[:size]
+        return data
+
+    def close(self) -> None:
+        self._raw.close()
+
+
 @contextmanager
 def open_input(path: Path) -> Iterator[io.BufferedReader]:
     """Open ``path`` for reading, transparently decompressing gzip, bzip2, xz and zstd.
@@ -110,9 +152,7 @@ def open_input(path: Path) -> Iterator[io.BufferedReader]:
         elif compression == "xz":
             inner = lzma.LZMAFile(raw, mode="rb")
         elif compression == "zstd":
-            # Pushshift dumps are written with --long=31, which needs the larger window.
-            decompressor = zstandard.ZstdDecompressor(max_window_size=2**31)
-            inner = decompressor.stream_reader(raw, read_across_frames=True)
+            inner = _ZstdReader(raw)
         else:
             inner = raw
         stream: io.BufferedReader = io.BufferedReader(

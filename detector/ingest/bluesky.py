@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from detector.errors import RecordError
@@ -13,6 +13,7 @@ from detector.models import Post, SourceKind
 __all__ = ["BlueskyParser"]
 
 _POST = "app.bsky.feed.post"
+_EVENT_KINDS = frozenset({"identity", "account"})
 
 
 class BlueskyParser(RecordParser):
@@ -29,28 +30,55 @@ class BlueskyParser(RecordParser):
         """Jetstream events have ``did`` and ``time_us``; post views an ``at://`` uri."""
         if "did" in record and ("time_us" in record or "commit" in record):
             return True
+        views = _views(record)
+        if views:
+            return isinstance(views[0], dict) and cls.sniff(views[0])
         return str(record.get("uri", "")).startswith("at://") and "record" in record
 
+    def expand(self, document: Any) -> Iterator[Any]:
+        """Yield the post views of AppView responses (``searchPosts``, ``getAuthorFeed``...)."""
+        if isinstance(document, list):
+            for item in document:
+                yield from self.expand(item)
+        elif isinstance(document, dict) and _views(document):
+            yield from _views(document)
+        else:
+            yield document
+
     def parse(self, record: Mapping[str, Any]) -> list[Post] | Skipped:
-        """Return the post of a create commit or a post view."""
+        """Return the post of a create commit, or of a post view with the post it quotes."""
         if "did" in record:
             return self._jetstream(record)
-        uri = str(record["uri"])
+        uri = optional_str(record.get("uri"))
+        if uri is None:
+            raise RecordError("missing_id", "post view has no uri", field="uri")
         author = dict_at(record, "author")
         fallback = record.get("indexedAt")
-        return [self._post(uri, dict_at(record, "record"), author, fallback, record)]
+        posts = [self._post(uri, dict_at(record, "record"), author, fallback, record)]
+        quoted = _quoted_view(dict_at(record, "embed"))
+        if quoted is not None:
+            try:
+                posts.append(self._post(
+                    str(quoted["uri"]), dict_at(quoted, "value"), dict_at(quoted, "author"),
+                    quoted.get("indexedAt"), {},
+                ))
+            except ValueError:
+                pass  # a broken quoted copy must not cost us the post that quotes it
+        return posts
 
     def _jetstream(self, event: Mapping[str, Any]) -> list[Post] | Skipped:
         kind = event.get("kind")
         if kind != "commit":
-            return Skipped(f"{kind or 'unknown'}_event")
+            # Reasons are counted: only known kinds name their own, anything else is "unknown".
+            known = isinstance(kind, str) and kind in _EVENT_KINDS
+            return Skipped(f"{kind}_event" if known else "unknown_event")
         commit = dict_at(event, "commit")
         collection = commit.get("collection")
         if collection != _POST:
             return Skipped("not_a_post")
         operation = commit.get("operation")
         if operation not in ("create", "update"):
-            return Skipped(f"{operation}_operation")
+            return Skipped("delete_operation" if operation == "delete" else "unknown_operation")
         did, rkey = optional_str(event.get("did")), optional_str(commit.get("rkey"))
         if did is None or rkey is None:
             raise RecordError("missing_id", "commit has no did or rkey", field="commit.rkey")
@@ -89,6 +117,28 @@ class BlueskyParser(RecordParser):
             quote_of=_quoted_uri(dict_at(body, "embed")),
             extra=extra,
         )
+
+
+def _views(document: Mapping[str, Any]) -> list[Any]:
+    """The post views of an AppView response: ``posts`` (search) or ``feed[].post`` (feeds)."""
+    posts = document.get("posts")
+    if isinstance(posts, list) and "uri" not in document:
+        return posts
+    feed = document.get("feed")
+    if isinstance(feed, list) and "uri" not in document:
+        return [item.get("post") if isinstance(item, dict) else item for item in feed]
+    return []
+
+
+def _quoted_view(embed: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The ``#viewRecord`` of a quoted post in a post view's embed, when it is a post."""
+    record = dict_at(embed, "record")
+    if str(embed.get("$type", "")).startswith("app.bsky.embed.recordWithMedia"):
+        record = dict_at(record, "record")
+    value = dict_at(record, "value")
+    if isinstance(record.get("uri"), str) and value.get("$type") == _POST:
+        return record
+    return None
 
 
 def _quoted_uri(embed: Mapping[str, Any]) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from detector.errors import RecordError, UnknownFormat
+from detector.errors import ConfigError, InputError, RecordError, UnknownFormat
 from detector.ingest.archive import PARQUET_MAGIC, open_input
 from detector.ingest.base import Quarantined, RecordParser, Skipped
 from detector.ingest.formats import FORMATS, make_parser, sniff_format
@@ -33,6 +33,7 @@ _SNIFF_BYTES = 1 << 16
 _SNIFF_RECORDS = 200
 _RAW_LIMIT = 65536
 _CSV_DELIMITERS = ",;\t|"
+_BOM = b"\xef\xbb\xbf"
 # Malformed records are data errors, not bugs; anything a parser raises on odd input is caught
 # at the record boundary, quarantined with its message, and the run goes on.
 _RECORD_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
@@ -62,6 +63,8 @@ class ReadOptions:
     not_after: datetime | None = None
 
     def __post_init__(self) -> None:
+        if self.not_after is not None and self.not_after.utcoffset() is None:
+            raise ConfigError(f"not_after must be timezone-aware, got: {self.not_after!r}")
         if self.format is not None:
             make_parser(self.format, mapping=self.mapping)  # fail fast on a bad combination
 
@@ -79,7 +82,7 @@ def read_file(path: Path, options: ReadOptions) -> Iterator[ReadItem]:
         return
     with open_input(path) as stream:
         head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
-        first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        first = head.lstrip(_BOM + b" \t\r\n")[:1]
         if not first:
             return
         if first in (b"{", b"["):
@@ -119,9 +122,10 @@ def _unknown_format_message(sample: list[Any]) -> str:
     )
 
 
-def _json(path: Path, stream: io.BufferedReader, head: bytes, options: ReadOptions) -> Iterator[ReadItem]:
-    first_line = head.split(b"\n", 1)[0].strip().lstrip(b"\xef\xbb\xbf")
-    if _is_document_start(first_line):
+def _json(
+    path: Path, stream: io.BufferedReader, head: bytes, options: ReadOptions
+) -> Iterator[ReadItem]:
+    if _is_document(head):
         yield from _json_document(path, stream, options)
         return
     sample = []
@@ -133,7 +137,7 @@ def _json(path: Path, stream: io.BufferedReader, head: bytes, options: ReadOptio
     parser = _choose_parser(path, options, sample)
     for number, line in enumerate(stream, 1):
         if number == 1:
-            line = line.removeprefix(b"\xef\xbb\xbf")
+            line = line.removeprefix(_BOM)
         if not line.strip():
             continue
         try:
@@ -141,30 +145,75 @@ def _json(path: Path, stream: io.BufferedReader, head: bytes, options: ReadOptio
         except orjson.JSONDecodeError as exc:
             yield _quarantine_undecodable(path, number, line, exc)
             continue
-        for record in parser.expand(document):
+        if not isinstance(document, dict):
+            # One line is one record (or one API response): a bare array or scalar is neither.
+            detail = f"expected an object, got {type(document).__name__}"
+            yield Quarantined(str(path), number, "invalid_record", detail, _raw(line))
+            continue
+        records = _expand(parser, document, path, number, line)
+        if isinstance(records, Quarantined):
+            yield records
+            continue
+        if not records:
+            yield Skipped("no_records")  # e.g. an API response page with an empty `data`
+        for record in records:
             yield from _parse(parser, record, path, number, line, options)
 
 
-def _is_document_start(first_line: bytes) -> bool:
-    # A JSON array, or an object pretty-printed over several lines; JSON lines parse line by line.
-    if first_line.startswith(b"["):
-        return True
+def _expand(
+    parser: RecordParser, document: Any, path: Path, number: int, line: bytes | None
+) -> list[Any] | Quarantined:
+    """Split ``document`` into records, quarantining it whole when its layout is broken."""
     try:
-        orjson.loads(first_line)
+        return list(parser.expand(document))
+    except _RECORD_ERRORS as exc:
+        raw = line if line is not None else document
+        detail = f"cannot split into records: {exc}"
+        return Quarantined(str(path), number, "invalid_record", detail, _raw(raw))
+
+
+def _is_document(head: bytes) -> bool:
+    """Tell one JSON document (an array, a pretty-printed object) from JSON lines.
+
+    A first line that parses alone is a JSON line, unless it is an array and the only line. One
+    that does not is the start of a document, unless most later lines parse alone: then it is a
+    JSON lines file whose first record is damaged.
+    """
+    lines = [line for line in head.removeprefix(_BOM).split(b"\n") if line.strip()]
+    if not lines:
+        return False
+    try:
+        first = orjson.loads(lines[0])
     except orjson.JSONDecodeError:
-        return first_line.endswith((b"{", b"[", b","))
-    return False
+        later = lines[1:_SNIFF_RECORDS]
+        parsed = [_loads_or_none(line) for line in later]
+        objects = sum(isinstance(value, dict) for value in parsed)
+        return not (objects and 2 * sum(v is not None for v in parsed) >= len(later))
+    return isinstance(first, list) and len(lines) == 1
 
 
-def _json_document(path: Path, stream: io.BufferedReader, options: ReadOptions) -> Iterator[ReadItem]:
-    raw = stream.read().removeprefix(b"\xef\xbb\xbf")
+def _loads_or_none(line: bytes) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _json_document(
+    path: Path, stream: io.BufferedReader, options: ReadOptions
+) -> Iterator[ReadItem]:
+    raw = stream.read().removeprefix(_BOM)
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         yield _quarantine_undecodable(path, 1, raw, exc)
         return
     parser = _choose_parser(path, options, [document])
-    for index, record in enumerate(parser.expand(document)):
+    records = _expand(parser, document, path, 1, None)
+    if isinstance(records, Quarantined):
+        yield records
+        return
+    for index, record in enumerate(records):
         for item in _parse(parser, record, path, 1, None, options):
             if isinstance(item, Quarantined):
                 item = Quarantined(item.file, item.line, item.reason,
@@ -222,15 +271,18 @@ def _parse(
             yield post
 
 
-def _csv(path: Path, stream: io.BufferedReader, head: bytes, options: ReadOptions) -> Iterator[ReadItem]:
+def _csv(
+    path: Path, stream: io.BufferedReader, head: bytes, options: ReadOptions
+) -> Iterator[ReadItem]:
     header = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     delimiter = max(_CSV_DELIMITERS, key=header.count)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.DictReader(text, delimiter=delimiter)
     try:
-        fields = reader.fieldnames or []
+        fields = [_unescape_surrogates(name) for name in reader.fieldnames or []]
     except csv.Error as exc:
         raise UnknownFormat(path, f"unreadable CSV header: {exc}") from None
+    reader.fieldnames = fields  # a non-UTF-8 header byte becomes U+FFFD, not a lone surrogate
     parser = _choose_parser(path, options, [dict.fromkeys(fields, "")])
     rows = iter(reader)
     while True:
@@ -267,8 +319,12 @@ def _csv_raw(values: list[Any], delimiter: str) -> str:
         if isinstance(value, list):
             flat.extend(map(str, value))
         elif value is not None:
-            flat.append(value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+            flat.append(_unescape_surrogates(value))
     return delimiter.join(flat)[:_RAW_LIMIT]
+
+
+def _unescape_surrogates(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _has_surrogates(text: str) -> bool:
@@ -280,23 +336,27 @@ def _has_surrogates(text: str) -> bool:
 
 
 def _parquet(path: Path, options: ReadOptions) -> Iterator[ReadItem]:
-    import pyarrow.parquet as pq  # imported here: pyarrow is slow to import and rarely needed
-
-    from detector.errors import InputError
-
-    try:
-        table = pq.ParquetFile(path)
-    except Exception as exc:  # pyarrow raises its own ArrowInvalid/OSError mix
-        raise InputError(path, f"unreadable Parquet file: {exc}") from None
-    batches = table.iter_batches(batch_size=8192)
-    first = next(batches, None)
-    if first is None:
+    batches = _parquet_batches(path)
+    rows = next(batches, None)
+    if rows is None:
         return
-    rows = first.to_pylist()
     parser = _choose_parser(path, options, rows[:_SNIFF_RECORDS])
     number = 0
-    for batch in itertools.chain([rows], (b.to_pylist() for b in batches)):
+    for batch in itertools.chain([rows], batches):
         for row in batch:
             number += 1
             record = {k: v for k, v in row.items() if v is not None}
             yield from _parse(parser, record, path, number, None, options)
+
+
+def _parquet_batches(path: Path) -> Iterator[list[dict[str, Any]]]:
+    """Yield the rows of a Parquet file batch by batch; damage anywhere is an ``InputError``."""
+    import pyarrow.parquet as pq  # imported here: pyarrow is slow to import and rarely needed
+
+    try:
+        table = pq.ParquetFile(path)
+        for batch in table.iter_batches(batch_size=8192):
+            rows: list[dict[str, Any]] = batch.to_pylist()
+            yield rows
+    except Exception as exc:  # pyarrow raises its own ArrowInvalid/OSError mix
+        raise InputError(path, f"unreadable Parquet file: {exc}") from None

@@ -40,8 +40,9 @@ _FORUM_CONSUMED = frozenset({
     "thread_title", "url", "lang", "reply_to_post_id", "quoted",
 })
 _DISCOURSE_CONSUMED = frozenset({
-    "id", "created_at", "raw", "cooked", "username", "user_id", "topic_title", "reply_to_post_id",
+    "id", "created_at", "raw", "cooked", "username", "user_id", "topic_title", "_reply_to_id",
 })
+_SMALL_ACTION = 3  # Discourse post_type of "closed the topic", "pinned globally"...
 
 
 def _body_text(body: str, quoted: str | None = None) -> str:
@@ -130,10 +131,23 @@ class DiscourseParser(RecordParser):
             return
         if "post_stream" in document:
             title = document.get("title")
-            for post in dict_at(document, "post_stream").get("posts") or []:
-                yield {**post, "topic_title": title} if isinstance(post, dict) else post
+            posts = dict_at(document, "post_stream").get("posts")
+            posts = posts if isinstance(posts, list) else []
+            # Replies name their parent by its number in the topic; the post id is what we store.
+            ids = {
+                p.get("post_number"): p.get("id")
+                for p in posts
+                if isinstance(p, dict) and isinstance(p.get("post_number"), int)
+            }
+            for post in posts:
+                if isinstance(post, dict):
+                    number = post.get("reply_to_post_number")
+                    parent = ids.get(number) if isinstance(number, int) else None
+                    post = {**post, "topic_title": title, "_reply_to_id": parent}
+                yield post
         elif "latest_posts" in document:
-            yield from document["latest_posts"] or []
+            latest = document["latest_posts"]
+            yield from latest if isinstance(latest, list) else []
         else:
             yield document
 
@@ -144,6 +158,10 @@ class DiscourseParser(RecordParser):
             raise RecordError("missing_id", "post has no id", field="id")
         if "created_at" not in record:
             raise RecordError("missing_timestamp", "post has no created_at", field="created_at")
+        if record.get("user_deleted") or record.get("deleted_at"):
+            return Skipped("deleted")
+        if record.get("post_type") == _SMALL_ACTION or record.get("action_code"):
+            return Skipped("small_action")  # "closed the topic", "pinned"...
         raw = record.get("raw")
         if isinstance(raw, str) and raw.strip():
             text = strip_forum_quotes(raw)
@@ -156,6 +174,7 @@ class DiscourseParser(RecordParser):
         forum = self.source_name or "discourse"
         slug, topic = optional_str(record.get("topic_slug")), optional_str(record.get("topic_id"))
         number = optional_str(record.get("post_number"))
+        parent = optional_str(record.get("_reply_to_id"))
         return [
             Post(
                 id=f"forum:{forum}:{native}",
@@ -169,6 +188,7 @@ class DiscourseParser(RecordParser):
                 title=optional_str(record.get("topic_title")) or optional_str(
                     record.get("topic_title_headline")
                 ),
+                reply_to=f"forum:{forum}:{parent}" if parent else None,
                 extra={k: v for k, v in record.items() if k not in _DISCOURSE_CONSUMED},
             )
         ]

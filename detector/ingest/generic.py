@@ -85,6 +85,8 @@ class ColumnMapping:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read mapping file: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: mapping file is not UTF-8: {exc}") from None
         try:
             if path.suffix == ".toml":
                 data: Any = tomllib.loads(text)

@@ -15,6 +15,7 @@ from detector.models import Post, SourceKind
 __all__ = ["RedditParser"]
 
 _GONE = frozenset({"[deleted]", "[removed]", ""})
+_GONE_REASONS = {"[deleted]": "deleted", "[removed]": "removed", "": "empty"}
 _CONSUMED = frozenset({
     "id", "name", "created_utc", "title", "selftext", "body", "subreddit", "author",
     "author_fullname", "permalink", "parent_id", "crosspost_parent", "link_title",
@@ -50,7 +51,8 @@ class RedditParser(RecordParser):
         if is_comment:
             body = _clean(record.get("body"))
             if body is None:
-                return Skipped("removed")
+                gone = optional_str(record.get("body")) or ""
+                return Skipped(_GONE_REASONS.get(gone, "quote_only"))
             text = require_text(body, field="body")
             title = _clean(record.get("link_title"))
         else:

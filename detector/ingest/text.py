@@ -10,7 +10,7 @@ __all__ = ["html_to_text", "strip_forum_quotes"]
 
 _BLOCK_TAGS = frozenset({"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre"})
 _BLANK_LINES_RE = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
-_INLINE_SPACE_RE = re.compile(r"[ \t\r\f\v]+")
+_INLINE_SPACE_RE = re.compile(r"[^\S\n]+")  # any whitespace but newlines, incl. NBSP
 # Innermost quote first (no [quote inside), applied until none is left, so nesting unwinds.
 _BBCODE_QUOTE_RE = re.compile(
     r"\[quote(?:=[^\]]*)?\](?:(?!\[quote[=\]]).)*?\[/quote\]", re.IGNORECASE | re.DOTALL

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from html import unescape
 from typing import Any
 
 from detector.errors import RecordError
@@ -112,7 +113,8 @@ def _own_text(record: Mapping[str, Any]) -> str | None:
         text: object = extended["full_text"]
     else:
         text = record.get("full_text") or record.get("text")
-    return text if isinstance(text, str) and text.strip() else None
+    # The API escapes &, < and > in tweet text as HTML entities.
+    return unescape(text) if isinstance(text, str) and text.strip() else None
 
 
 def _lang(value: object) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from html import unescape
 from typing import Any
 
 from detector.errors import RecordError
@@ -34,6 +35,11 @@ class TwitterV2Parser(RecordParser):
         """A response has ``data`` plus ``includes``/``meta``; a tweet has ``id``, ``text``..."""
         if "data" in record and any(k in record for k in ("includes", "meta", "matching_rules")):
             return True
+        data = record.get("data")
+        if isinstance(data, list) and data:
+            data = data[0]
+        if isinstance(data, dict) and "data" not in data:  # a lookup without expansions
+            return cls.sniff(data)
         return (
             "id" in record
             and "text" in record
@@ -58,10 +64,15 @@ class TwitterV2Parser(RecordParser):
         referenced = includes.get("tweets")
         if isinstance(referenced, list):
             tweets = [*tweets, *referenced]
+        seen: set[str] = set()
         for tweet in tweets:
             if not isinstance(tweet, dict):
                 yield tweet
                 continue
+            if "id" in tweet:  # a reply to a tweet of the same page is also in includes
+                if str(tweet["id"]) in seen:
+                    continue
+                seen.add(str(tweet["id"]))
             joined = dict(tweet)
             author = users.get(str(tweet.get("author_id")))
             if author is not None:
@@ -72,7 +83,18 @@ class TwitterV2Parser(RecordParser):
             yield joined
 
     def parse(self, record: Mapping[str, Any]) -> list[Post] | Skipped:
-        """Return the tweet as a post."""
+        """Return the tweet, and the referenced tweets a flattened (twarc2) tweet inlines."""
+        posts = [self._tweet(record)]
+        references = record.get("referenced_tweets")
+        for item in references if isinstance(references, list) else []:
+            if isinstance(item, dict) and "text" in item and "created_at" in item:
+                try:
+                    posts.append(self._tweet(item))
+                except ValueError:
+                    pass  # a broken inlined copy must not cost us the tweet that carries it
+        return posts
+
+    def _tweet(self, record: Mapping[str, Any]) -> Post:
         native = optional_str(record.get("id"))
         if native is None:
             raise RecordError("missing_id", "tweet has no id", field="id")
@@ -80,29 +102,28 @@ class TwitterV2Parser(RecordParser):
             raise RecordError("missing_timestamp", "tweet has no created_at", field="created_at")
         note = dict_at(record, "note_tweet").get("text")
         text = require_text(note if isinstance(note, str) and note.strip() else record.get("text"))
+        text = unescape(text)  # the API escapes &, < and > as HTML entities
         author = dict_at(record, "author")
         geo = dict_at(record, "geo")
         place = record.get("_place") or geo.get("place") or (geo if "full_name" in geo else None)
         handle = optional_str(author.get("username"))
         links = _references(record.get("referenced_tweets"))
-        return [
-            Post(
-                id=f"twitter:{native}",
-                source_kind=SourceKind.TWITTER,
-                source_name=self.source_name or "twitter",
-                created_at=parse_timestamp(record["created_at"], naive_tz=self.naive_tz),
-                text=text,
-                lang=None if record.get("lang") in (None, "und") else optional_str(record["lang"]),
-                author_id=optional_str(record.get("author_id")) or optional_str(author.get("id")),
-                author_handle=handle,
-                author_location=optional_str(author.get("location")),
-                coordinates=geojson_point(geo.get("coordinates")),
-                place=twitter_place(place),
-                url=f"https://twitter.com/{handle or 'i/web'}/status/{native}",
-                extra={k: v for k, v in record.items() if k not in _CONSUMED},
-                **links,
-            )
-        ]
+        return Post(
+            id=f"twitter:{native}",
+            source_kind=SourceKind.TWITTER,
+            source_name=self.source_name or "twitter",
+            created_at=parse_timestamp(record["created_at"], naive_tz=self.naive_tz),
+            text=text,
+            lang=None if record.get("lang") in (None, "und") else optional_str(record["lang"]),
+            author_id=optional_str(record.get("author_id")) or optional_str(author.get("id")),
+            author_handle=handle,
+            author_location=optional_str(author.get("location")),
+            coordinates=geojson_point(geo.get("coordinates")),
+            place=twitter_place(place),
+            url=f"https://twitter.com/{handle or 'i/web'}/status/{native}",
+            extra={k: v for k, v in record.items() if k not in _CONSUMED},
+            **links,
+        )
 
 
 def _by_id(items: object) -> dict[str, Mapping[str, Any]]:
