@@ -18,6 +18,7 @@ _CONSUMED = frozenset({
     "id", "text", "created_at", "lang", "author_id", "author", "geo", "referenced_tweets",
     "note_tweet", "_place",
 })
+_TWITTER_EPOCH_MS = 1288834974657
 _REFERENCE_FIELDS = {"replied_to": "reply_to", "quoted": "quote_of", "retweeted": "repost_of"}
 
 
@@ -98,7 +99,8 @@ class TwitterV2Parser(RecordParser):
         native = optional_str(record.get("id"))
         if native is None:
             raise RecordError("missing_id", "tweet has no id", field="id")
-        if "created_at" not in record:
+        created = record.get("created_at") or _snowflake_time(native)
+        if created is None:
             raise RecordError("missing_timestamp", "tweet has no created_at", field="created_at")
         note = dict_at(record, "note_tweet").get("text")
         text = require_text(note if isinstance(note, str) and note.strip() else record.get("text"))
@@ -112,7 +114,7 @@ class TwitterV2Parser(RecordParser):
             id=f"twitter:{native}",
             source_kind=SourceKind.TWITTER,
             source_name=self.source_name or "twitter",
-            created_at=parse_timestamp(record["created_at"], naive_tz=self.naive_tz),
+            created_at=parse_timestamp(created, naive_tz=self.naive_tz),
             text=text,
             lang=None if record.get("lang") in (None, "und") else optional_str(record["lang"]),
             author_id=optional_str(record.get("author_id")) or optional_str(author.get("id")),
@@ -124,6 +126,21 @@ class TwitterV2Parser(RecordParser):
             extra={k: v for k, v in record.items() if k not in _CONSUMED},
             **links,
         )
+
+
+def _snowflake_time(native: str) -> int | None:
+    """Epoch milliseconds encoded in a Twitter id (ids since Nov 2010); None for older ids.
+
+    Requested fields are optional in v2, so ``created_at`` is often left out of exports.
+
+    Examples
+    --------
+    >>> _snowflake_time("1462079183914618882")
+    1637421816219
+    """
+    if not native.isdigit() or int(native) < 1 << 32:
+        return None
+    return (int(native) >> 22) + _TWITTER_EPOCH_MS
 
 
 def _by_id(items: object) -> dict[str, Mapping[str, Any]]:

@@ -93,7 +93,7 @@ def test_sniff():
 @pytest.mark.parametrize(
     ("mutate", "reason"),
     [
-        (lambda r: r.pop("created_at"), "missing_timestamp"),
+        (lambda r: (r.pop("created_at"), r.update(id="12345")), "missing_timestamp"),
         (lambda r: r.pop("id"), "missing_id"),
         (lambda r: r.update(text=""), "missing_text"),
         (lambda r: r.update(created_at="2022-13-01T00:00:00Z"), "bad_timestamp"),
@@ -105,6 +105,14 @@ def test_malformed_tweet(mutate, reason):
     with pytest.raises(RecordError) as info:
         TwitterV2Parser().parse(record)
     assert info.value.reason == reason
+
+
+def test_missing_created_at_is_read_from_the_snowflake_id():
+    record = copy.deepcopy(P.TWEET_V2)
+    record.pop("created_at")
+    record["id"] = "1462079183914618882"
+    (post,) = TwitterV2Parser().parse(record)
+    assert post.created_at.isoformat() == "2021-11-20T15:23:36.219000+00:00"
 
 
 def test_response_lines_end_to_end(tmp_path):
