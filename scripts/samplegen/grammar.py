@@ -24,14 +24,37 @@ Slots = Mapping[str, str | Sequence[str]]
 _SLOT_RE = re.compile(r"\{(\w+)\}")
 _SPACES_RE = re.compile(r"[ \t]{2,}")
 _SPACE_PUNCT_RE = re.compile(r" +([,.!?;:…])")
+_DOUBLE_DOT_RE = re.compile(r"(?<!\.)\.\.(?!\.)")
 _WORD_RE = re.compile(r"\S+")
 _PROTECTED = ("@", "#", "http", "{")
 _VOWELS = "aeiouy"
 _KEYBOARD_NEIGHBOURS = {
-    "a": "qs", "b": "vn", "c": "xv", "d": "sf", "e": "wr", "f": "dg", "g": "fh", "h": "gj",
-    "i": "uo", "j": "hk", "k": "jl", "l": "k", "m": "n", "n": "bm", "o": "ip", "p": "o",
-    "q": "w", "r": "et", "s": "ad", "t": "ry", "u": "yi", "v": "cb", "w": "qe", "x": "zc",
-    "y": "tu", "z": "x",
+    "a": "qs",
+    "b": "vn",
+    "c": "xv",
+    "d": "sf",
+    "e": "wr",
+    "f": "dg",
+    "g": "fh",
+    "h": "gj",
+    "i": "uo",
+    "j": "hk",
+    "k": "jl",
+    "l": "k",
+    "m": "n",
+    "n": "bm",
+    "o": "ip",
+    "p": "o",
+    "q": "w",
+    "r": "et",
+    "s": "ad",
+    "t": "ry",
+    "u": "yi",
+    "v": "cb",
+    "w": "qe",
+    "x": "zc",
+    "y": "tu",
+    "z": "x",
 }
 _ELONGATE = ("so", "why", "please", "pls", "no", "ugh", "come on", "omg", "bro", "lol", "yes")
 
@@ -62,8 +85,10 @@ def expand(template: str, slots: Slots, rng: random.Random, depth: int = 0) -> s
 
 def tidy(text: str) -> str:
     """Collapse doubled spaces, drop spaces before punctuation and trim each line."""
-    lines = [_SPACE_PUNCT_RE.sub(r"\1", _SPACES_RE.sub(" ", line)).strip() for line in
-             text.split("\n")]
+    lines = [
+        _DOUBLE_DOT_RE.sub(".", _SPACE_PUNCT_RE.sub(r"\1", _SPACES_RE.sub(" ", line))).strip()
+        for line in text.split("\n")
+    ]
     return "\n".join(lines).strip()
 
 
@@ -74,20 +99,20 @@ def _typo(word: str, rng: random.Random) -> str:
     i = letters[rng.randrange(1, len(letters))]
     kind = rng.random()
     if kind < 0.3:  # dropped letter
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if kind < 0.55 and i + 1 < len(word) and word[i + 1].isalpha():  # swapped pair
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     if kind < 0.8:  # doubled letter
         return word[:i] + word[i] + word[i:]
     near = _KEYBOARD_NEIGHBOURS.get(word[i].lower())
     if not near:
         return word
-    return word[:i] + pick(rng, near) + word[i + 1:]
+    return word[:i] + pick(rng, near) + word[i + 1 :]
 
 
 def _elongate(word: str, rng: random.Random) -> str:
     core = word.rstrip(".,!?")
-    tail = word[len(core):]
+    tail = word[len(core) :]
     if not core or not core[-1].isalpha():
         return word
     last = core[-1]
@@ -95,7 +120,7 @@ def _elongate(word: str, rng: random.Random) -> str:
         return core + last * rng.randint(2, 5) + tail
     for j in range(len(core) - 1, -1, -1):
         if core[j].lower() in _VOWELS:
-            return core[: j + 1] + core[j] * rng.randint(2, 4) + core[j + 1:] + tail
+            return core[: j + 1] + core[j] * rng.randint(2, 4) + core[j + 1 :] + tail
     return word
 
 
@@ -125,12 +150,11 @@ def add_noise(
     out = " ".join(words)
     if rng.random() < elongate_p:
         candidates = [
-            m for m in _WORD_RE.finditer(out)
-            if m.group(0).lower().strip(".,!?") in _ELONGATE
+            m for m in _WORD_RE.finditer(out) if m.group(0).lower().strip(".,!?") in _ELONGATE
         ]
         if candidates:
             m = candidates[rng.randrange(len(candidates))]
-            out = out[: m.start()] + _elongate(m.group(0), rng) + out[m.end():]
+            out = out[: m.start()] + _elongate(m.group(0), rng) + out[m.end() :]
     roll = rng.random()
     if roll < caps_p:
         out = _map_unprotected(out, str.upper)
