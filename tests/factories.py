@@ -48,9 +48,7 @@ def jsonl(*records: Any) -> bytes:
     """Encode records as JSON lines; ``bytes`` items are written as they are (broken lines)."""
     import orjson
 
-    return b"".join(
-        (r if isinstance(r, bytes) else orjson.dumps(r)) + b"\n" for r in records
-    )
+    return b"".join((r if isinstance(r, bytes) else orjson.dumps(r)) + b"\n" for r in records)
 
 
 def write_jsonl(path: Any, *records: Any) -> Any:

@@ -14,9 +14,7 @@ from detector.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/outage-radar demo"
-TESTS = (
-    "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/python -m pytest"
-)
+TESTS = "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/python -m pytest"
 
 
 def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
@@ -46,7 +44,10 @@ def test_demo_ingests_the_sample_and_shows_the_tesla_evening(tmp_path, monkeypat
 def test_sample_files_are_reproduced_by_their_seeded_script(tmp_path):
     subprocess.run(
         [sys.executable, "scripts/generate_samples.py", "--out", str(tmp_path)],
-        cwd=ROOT, check=True, capture_output=True, timeout=300,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     committed = ROOT / "data" / "samples"
     for path in sorted(committed.rglob("*.gz")) + [committed / "truth.csv"]:

@@ -58,10 +58,15 @@ class BlueskyParser(RecordParser):
         quoted = _quoted_view(dict_at(record, "embed"))
         if quoted is not None:
             try:
-                posts.append(self._post(
-                    str(quoted["uri"]), dict_at(quoted, "value"), dict_at(quoted, "author"),
-                    quoted.get("indexedAt"), {},
-                ))
+                posts.append(
+                    self._post(
+                        str(quoted["uri"]),
+                        dict_at(quoted, "value"),
+                        dict_at(quoted, "author"),
+                        quoted.get("indexedAt"),
+                        {},
+                    )
+                )
             except ValueError:
                 pass  # a broken quoted copy must not cost us the post that quotes it
         return posts

@@ -216,8 +216,14 @@ def _json_document(
     for index, record in enumerate(records):
         for item in _parse(parser, record, path, 1, None, options):
             if isinstance(item, Quarantined):
-                item = Quarantined(item.file, item.line, item.reason,
-                                   f"record {index}: {item.detail}", item.raw, item.field)
+                item = Quarantined(
+                    item.file,
+                    item.line,
+                    item.reason,
+                    f"record {index}: {item.detail}",
+                    item.raw,
+                    item.field,
+                )
             yield item
 
 
@@ -300,8 +306,9 @@ def _csv(
             yield Quarantined(str(path), number, "invalid_csv", detail, _csv_raw(values, delimiter))
             continue
         if any(_has_surrogates(v) for v in values if isinstance(v, str)):
-            yield Quarantined(str(path), number, "bad_encoding", "not UTF-8",
-                              _csv_raw(values, delimiter))
+            yield Quarantined(
+                str(path), number, "bad_encoding", "not UTF-8", _csv_raw(values, delimiter)
+            )
             continue
         record = {k: v for k, v in row.items() if v != ""}
         yield from _parse(parser, record, path, number, None, options)

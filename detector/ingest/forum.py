@@ -35,13 +35,34 @@ from detector.models import Post, SourceKind
 
 __all__ = ["DiscourseParser", "ForumParser"]
 
-_FORUM_CONSUMED = frozenset({
-    "forum", "post_id", "timestamp", "body", "author", "author_id", "author_location",
-    "thread_title", "url", "lang", "reply_to_post_id", "quoted",
-})
-_DISCOURSE_CONSUMED = frozenset({
-    "id", "created_at", "raw", "cooked", "username", "user_id", "topic_title", "_reply_to_id",
-})
+_FORUM_CONSUMED = frozenset(
+    {
+        "forum",
+        "post_id",
+        "timestamp",
+        "body",
+        "author",
+        "author_id",
+        "author_location",
+        "thread_title",
+        "url",
+        "lang",
+        "reply_to_post_id",
+        "quoted",
+    }
+)
+_DISCOURSE_CONSUMED = frozenset(
+    {
+        "id",
+        "created_at",
+        "raw",
+        "cooked",
+        "username",
+        "user_id",
+        "topic_title",
+        "_reply_to_id",
+    }
+)
 _SMALL_ACTION = 3  # Discourse post_type of "closed the topic", "pinned globally"...
 
 
@@ -73,8 +94,9 @@ class ForumParser(RecordParser):
         if native is None:
             thread, number = optional_str(record.get("thread_id")), record.get("post_number")
             if thread is None or optional_str(number) is None:
-                raise RecordError("missing_id", "no post_id (or thread_id and post_number)",
-                                  field="post_id")
+                raise RecordError(
+                    "missing_id", "no post_id (or thread_id and post_number)", field="post_id"
+                )
             native = f"{thread}-{number}"
         if optional_str(record.get("timestamp")) is None:
             raise RecordError("missing_timestamp", "post has no timestamp", field="timestamp")
@@ -90,8 +112,9 @@ class ForumParser(RecordParser):
                 id=f"forum:{forum}:{native}",
                 source_kind=SourceKind.FORUM,
                 source_name=forum,
-                created_at=parse_timestamp(record["timestamp"], naive_tz=self.naive_tz,
-                                           field="timestamp"),
+                created_at=parse_timestamp(
+                    record["timestamp"], naive_tz=self.naive_tz, field="timestamp"
+                ),
                 text=text,
                 lang=optional_str(record.get("lang")),
                 author_id=optional_str(record.get("author_id")),
@@ -185,9 +208,8 @@ class DiscourseParser(RecordParser):
                 author_id=optional_str(record.get("user_id")),
                 author_handle=optional_str(record.get("username")),
                 url=f"/t/{slug}/{topic}/{number}" if slug and topic and number else None,
-                title=optional_str(record.get("topic_title")) or optional_str(
-                    record.get("topic_title_headline")
-                ),
+                title=optional_str(record.get("topic_title"))
+                or optional_str(record.get("topic_title_headline")),
                 reply_to=f"forum:{forum}:{parent}" if parent else None,
                 extra={k: v for k, v in record.items() if k not in _DISCOURSE_CONSUMED},
             )

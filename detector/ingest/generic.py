@@ -31,8 +31,21 @@ from detector.models import GeoPoint, Post, SourceKind
 __all__ = ["MAPPABLE_FIELDS", "ColumnMapping", "GenericParser"]
 
 MAPPABLE_FIELDS = (
-    "id", "text", "created_at", "author_id", "author_handle", "author_location", "lang", "url",
-    "title", "latitude", "longitude", "reply_to", "quote_of", "repost_of", "source_name",
+    "id",
+    "text",
+    "created_at",
+    "author_id",
+    "author_handle",
+    "author_location",
+    "lang",
+    "url",
+    "title",
+    "latitude",
+    "longitude",
+    "reply_to",
+    "quote_of",
+    "repost_of",
+    "source_name",
 )
 _REQUIRED = ("text", "created_at")
 
@@ -142,10 +155,12 @@ class GenericParser(RecordParser):
         text = require_text(get(record, "text"), field=self.mapping.columns["text"])
         stamp = get(record, "created_at")
         if stamp is None or stamp == "":
-            raise RecordError("missing_timestamp", "no timestamp",
-                              field=self.mapping.columns["created_at"])
-        created = parse_timestamp(stamp, naive_tz=self.naive_tz,
-                                  field=self.mapping.columns["created_at"])
+            raise RecordError(
+                "missing_timestamp", "no timestamp", field=self.mapping.columns["created_at"]
+            )
+        created = parse_timestamp(
+            stamp, naive_tz=self.naive_tz, field=self.mapping.columns["created_at"]
+        )
         source = self.source_name or optional_str(get(record, "source_name")) or "generic"
         author = optional_str(get(record, "author_id")) or optional_str(
             get(record, "author_handle")

@@ -14,9 +14,19 @@ from detector.models import Post, SourceKind
 
 __all__ = ["MastodonParser"]
 
-_CONSUMED = frozenset({
-    "id", "uri", "url", "created_at", "content", "language", "account", "reblog", "spoiler_text",
-})
+_CONSUMED = frozenset(
+    {
+        "id",
+        "uri",
+        "url",
+        "created_at",
+        "content",
+        "language",
+        "account",
+        "reblog",
+        "spoiler_text",
+    }
+)
 
 
 class MastodonParser(RecordParser):

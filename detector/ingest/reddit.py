@@ -16,10 +16,23 @@ __all__ = ["RedditParser"]
 
 _GONE = frozenset({"[deleted]", "[removed]", ""})
 _GONE_REASONS = {"[deleted]": "deleted", "[removed]": "removed", "": "empty"}
-_CONSUMED = frozenset({
-    "id", "name", "created_utc", "title", "selftext", "body", "subreddit", "author",
-    "author_fullname", "permalink", "parent_id", "crosspost_parent", "link_title",
-})
+_CONSUMED = frozenset(
+    {
+        "id",
+        "name",
+        "created_utc",
+        "title",
+        "selftext",
+        "body",
+        "subreddit",
+        "author",
+        "author_fullname",
+        "permalink",
+        "parent_id",
+        "crosspost_parent",
+        "link_title",
+    }
+)
 
 
 class RedditParser(RecordParser):

@@ -97,8 +97,13 @@ def _parse_twitter(text: str) -> datetime | None:
     if month is None:
         return None
     moment = datetime(
-        int(text[26:30]), month, int(text[8:10]),
-        int(text[11:13]), int(text[14:16]), int(text[17:19]), tzinfo=UTC,
+        int(text[26:30]),
+        month,
+        int(text[8:10]),
+        int(text[11:13]),
+        int(text[14:16]),
+        int(text[17:19]),
+        tzinfo=UTC,
     )
     offset = text[20:25]
     if offset != "+0000":

@@ -15,14 +15,38 @@ __all__ = ["TwitterV1Parser", "geojson_point", "twitter_place"]
 
 # Stream messages that are not statuses; the v1.1 streaming docs list these envelopes.
 _NOTICES = (
-    "delete", "limit", "scrub_geo", "status_withheld", "user_withheld", "disconnect", "warning",
-    "friends", "event", "status_deletion",
+    "delete",
+    "limit",
+    "scrub_geo",
+    "status_withheld",
+    "user_withheld",
+    "disconnect",
+    "warning",
+    "friends",
+    "event",
+    "status_deletion",
 )
-_CONSUMED = frozenset({
-    "id", "id_str", "created_at", "text", "full_text", "extended_tweet", "lang", "user",
-    "coordinates", "place", "in_reply_to_status_id", "in_reply_to_status_id_str",
-    "quoted_status_id", "quoted_status_id_str", "quoted_status", "retweeted_status", "geo",
-})
+_CONSUMED = frozenset(
+    {
+        "id",
+        "id_str",
+        "created_at",
+        "text",
+        "full_text",
+        "extended_tweet",
+        "lang",
+        "user",
+        "coordinates",
+        "place",
+        "in_reply_to_status_id",
+        "in_reply_to_status_id_str",
+        "quoted_status_id",
+        "quoted_status_id_str",
+        "quoted_status",
+        "retweeted_status",
+        "geo",
+    }
+)
 _USER_CONSUMED = frozenset({"id", "id_str", "screen_name", "location"})
 
 

@@ -14,10 +14,20 @@ from detector.models import Post, SourceKind
 
 __all__ = ["TwitterV2Parser"]
 
-_CONSUMED = frozenset({
-    "id", "text", "created_at", "lang", "author_id", "author", "geo", "referenced_tweets",
-    "note_tweet", "_place",
-})
+_CONSUMED = frozenset(
+    {
+        "id",
+        "text",
+        "created_at",
+        "lang",
+        "author_id",
+        "author",
+        "geo",
+        "referenced_tweets",
+        "note_tweet",
+        "_place",
+    }
+)
 _TWITTER_EPOCH_MS = 1288834974657
 _REFERENCE_FIELDS = {"replied_to": "reply_to", "quoted": "quote_of", "retweeted": "repost_of"}
 

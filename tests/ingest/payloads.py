@@ -172,8 +172,11 @@ V2_RESPONSE: dict[str, Any] = {
         # A reply to a tweet of the same page is included again: it must not come out twice.
         "tweets": [TWEET_V2_QUOTED, TWEET_V2],
     },
-    "meta": {"newest_id": "1593015999999999999", "oldest_id": "1593015346234220544",
-             "result_count": 2},
+    "meta": {
+        "newest_id": "1593015999999999999",
+        "oldest_id": "1593015346234220544",
+        "result_count": 2,
+    },
 }
 
 V2_STREAM_LINE: dict[str, Any] = {
@@ -271,24 +274,44 @@ REDDIT_COMMENT_NO_NAME: dict[str, Any] = {  # old comments lack `name`
 }
 
 REDDIT_REMOVED: dict[str, Any] = {
-    "id": "hm1gone", "name": "t1_hm1gone", "created_utc": 1637356100, "subreddit": "teslamotors",
-    "body": "[removed]", "author": "[deleted]", "parent_id": "t3_qxyz12",
+    "id": "hm1gone",
+    "name": "t1_hm1gone",
+    "created_utc": 1637356100,
+    "subreddit": "teslamotors",
+    "body": "[removed]",
+    "author": "[deleted]",
+    "parent_id": "t3_qxyz12",
 }
 
 REDDIT_DELETED: dict[str, Any] = {
-    "id": "hm1dele", "name": "t1_hm1dele", "created_utc": 1637356200, "subreddit": "teslamotors",
-    "body": "[deleted]", "author": "[deleted]", "parent_id": "t3_qxyz12",
+    "id": "hm1dele",
+    "name": "t1_hm1dele",
+    "created_utc": 1637356200,
+    "subreddit": "teslamotors",
+    "body": "[deleted]",
+    "author": "[deleted]",
+    "parent_id": "t3_qxyz12",
 }
 
 REDDIT_REMOVED_SUBMISSION: dict[str, Any] = {
-    "id": "qgone1", "name": "t3_qgone1", "created_utc": 1637356300, "subreddit": "teslamotors",
-    "title": "Servers down?", "selftext": "[removed]", "author": "[deleted]",
+    "id": "qgone1",
+    "name": "t3_qgone1",
+    "created_utc": 1637356300,
+    "subreddit": "teslamotors",
+    "title": "Servers down?",
+    "selftext": "[removed]",
+    "author": "[deleted]",
     "permalink": "/r/teslamotors/comments/qgone1/servers_down/",
 }
 
 REDDIT_CROSSPOST: dict[str, Any] = {
-    "id": "qcross", "name": "t3_qcross", "created_utc": 1637357000, "subreddit": "electricvehicles",
-    "title": "App down &amp; car won't unlock?", "selftext": "", "author": "xposter",
+    "id": "qcross",
+    "name": "t3_qcross",
+    "created_utc": 1637357000,
+    "subreddit": "electricvehicles",
+    "title": "App down &amp; car won't unlock?",
+    "selftext": "",
+    "author": "xposter",
     "crosspost_parent": "t3_qxyz12",
     "crosspost_parent_list": [{"id": "qxyz12", "subreddit": "teslamotors"}],
     "permalink": "/r/electricvehicles/comments/qcross/app_down/",
@@ -345,8 +368,12 @@ MASTODON_BOOST: dict[str, Any] = {
     "uri": "https://mastodon.social/users/carol/statuses/109372899900000000/activity",
     "url": None,
     "content": "",
-    "account": {"id": "3", "username": "carol", "acct": "carol",
-                "url": "https://mastodon.social/@carol"},
+    "account": {
+        "id": "3",
+        "username": "carol",
+        "acct": "carol",
+        "url": "https://mastodon.social/@carol",
+    },
     "reblog": MASTODON_REMOTE,
 }
 
@@ -389,8 +416,14 @@ JETSTREAM_REPLY: dict[str, Any] = {
             "createdAt": "2024-09-09T19:46:10.000Z",
             "text": "same, timeline is empty",
             "reply": {
-                "parent": {"cid": "bafyparent", "uri": f"at://{DID}/app.bsky.feed.post/3l3qo2vuowo2b"},
-                "root": {"cid": "bafyparent", "uri": f"at://{DID}/app.bsky.feed.post/3l3qo2vuowo2b"},
+                "parent": {
+                    "cid": "bafyparent",
+                    "uri": f"at://{DID}/app.bsky.feed.post/3l3qo2vuowo2b",
+                },
+                "root": {
+                    "cid": "bafyparent",
+                    "uri": f"at://{DID}/app.bsky.feed.post/3l3qo2vuowo2b",
+                },
             },
         },
         "cid": "bafyreply",
@@ -485,8 +518,12 @@ JETSTREAM_IDENTITY: dict[str, Any] = {
     "did": DID,
     "time_us": 1725911500000000,
     "kind": "identity",
-    "identity": {"did": DID, "handle": "bsky.app", "seq": 1409752997,
-                 "time": "2024-09-09T19:48:10.000Z"},
+    "identity": {
+        "did": DID,
+        "handle": "bsky.app",
+        "seq": 1409752997,
+        "time": "2024-09-09T19:48:10.000Z",
+    },
 }
 
 JETSTREAM_ACCOUNT: dict[str, Any] = {
@@ -538,8 +575,11 @@ BSKY_SEARCH_RESPONSE: dict[str, Any] = {
             "uri": f"at://{OTHER_DID}/app.bsky.feed.post/3kdef",
             "cid": "bafyview2",
             "author": {"did": OTHER_DID, "handle": "jay.bsky.team"},
-            "record": {"$type": "app.bsky.feed.post", "text": "fixed now",
-                       "createdAt": "2024-02-01T11:00:00.000Z"},
+            "record": {
+                "$type": "app.bsky.feed.post",
+                "text": "fixed now",
+                "createdAt": "2024-02-01T11:00:00.000Z",
+            },
             "indexedAt": "2024-02-01T11:00:01.000Z",
         },
     ],

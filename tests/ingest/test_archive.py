@@ -96,7 +96,7 @@ def test_truncated_gzip_is_corrupt_archive_naming_the_file(tmp_path):
 def test_damaged_streams_raise_corrupt_archive(tmp_path, name):
     data = bytearray(COMPRESSORS[name](PAYLOAD))
     middle = len(data) // 2
-    data[middle:middle + 16] = b"\x00" * 16
+    data[middle : middle + 16] = b"\x00" * 16
     path = tmp_path / f"damaged.{name}"
     path.write_bytes(bytes(data))
     with pytest.raises(CorruptArchive, match=str(path)):

@@ -82,8 +82,7 @@ def test_post_view_emits_the_quoted_post(parser):
     ("mutate", "reason"),
     [
         (lambda e: e["commit"]["record"].pop("text"), "missing_text"),
-        (lambda e: e["commit"]["record"].update(createdAt="2024-02-30T00:00:00Z"),
-         "bad_timestamp"),
+        (lambda e: e["commit"]["record"].update(createdAt="2024-02-30T00:00:00Z"), "bad_timestamp"),
         (lambda e: e["commit"].pop("rkey"), "missing_id"),
     ],
 )
@@ -96,8 +95,12 @@ def test_malformed_events(parser, mutate, reason):
 
 
 def test_sniff():
-    for record in (P.JETSTREAM_POST, P.JETSTREAM_IDENTITY, P.BSKY_POST_VIEW,
-                   P.BSKY_SEARCH_RESPONSE):
+    for record in (
+        P.JETSTREAM_POST,
+        P.JETSTREAM_IDENTITY,
+        P.BSKY_POST_VIEW,
+        P.BSKY_SEARCH_RESPONSE,
+    ):
         assert BlueskyParser.sniff(record)
     assert not BlueskyParser.sniff(P.MASTODON_STATUS)
 
@@ -105,13 +108,20 @@ def test_sniff():
 def test_jetstream_file_end_to_end(tmp_path):
     path = write_jsonl(
         tmp_path / "jetstream.jsonl",
-        P.JETSTREAM_IDENTITY, P.JETSTREAM_POST, P.JETSTREAM_LIKE, P.JETSTREAM_REPLY,
-        P.JETSTREAM_DELETE, P.JETSTREAM_ACCOUNT,
+        P.JETSTREAM_IDENTITY,
+        P.JETSTREAM_POST,
+        P.JETSTREAM_LIKE,
+        P.JETSTREAM_REPLY,
+        P.JETSTREAM_DELETE,
+        P.JETSTREAM_ACCOUNT,
     )
     posts, skipped, quarantined = read_items(path)
     assert len(posts) == 2
     assert [s.reason for s in skipped] == [
-        "identity_event", "not_a_post", "delete_operation", "account_event"
+        "identity_event",
+        "not_a_post",
+        "delete_operation",
+        "account_event",
     ]
     assert quarantined == []
 
@@ -121,7 +131,8 @@ def test_search_posts_response_document(tmp_path):
     path.write_text(json.dumps(P.BSKY_SEARCH_RESPONSE, indent=2))
     posts, _, quarantined = read_items(path)
     assert [p.text for p in posts] == [
-        "We're investigating an outage affecting feeds", "feeds are not loading for me",
+        "We're investigating an outage affecting feeds",
+        "feeds are not loading for me",
         "fixed now",
     ]
     assert quarantined == []
@@ -133,8 +144,10 @@ def test_search_posts_response_document(tmp_path):
         ({"kind": "sync"}, "unknown_event"),
         ({"kind": {"nested": 1}}, "unknown_event"),
         ({"kind": None}, "unknown_event"),
-        ({"commit": {"operation": 7, "collection": "app.bsky.feed.post", "rkey": "x"}},
-         "unknown_operation"),
+        (
+            {"commit": {"operation": 7, "collection": "app.bsky.feed.post", "rkey": "x"}},
+            "unknown_operation",
+        ),
     ],
 )
 def test_skip_reasons_are_a_closed_set(parser, change, reason):

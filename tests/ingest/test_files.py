@@ -35,10 +35,16 @@ SAMPLES = {
     "twitter-v1": ([P.TWEET_V1, P.DELETE_V1], SourceKind.TWITTER, "twitter:908829577473720320"),
     "twitter-v2": ([P.V2_RESPONSE], SourceKind.TWITTER, "twitter:1593015346234220544"),
     "reddit": ([P.REDDIT_SUBMISSION, P.REDDIT_COMMENT], SourceKind.REDDIT, "reddit:t3_qxyz12"),
-    "mastodon": ([P.MASTODON_STATUS], SourceKind.MASTODON,
-                 "mastodon:https://mastodon.social/users/alice/statuses/109372844412345678"),
-    "bluesky": ([P.JETSTREAM_IDENTITY, P.JETSTREAM_POST], SourceKind.BLUESKY,
-                f"bluesky:at://{P.DID}/app.bsky.feed.post/3l3qo2vuowo2b"),
+    "mastodon": (
+        [P.MASTODON_STATUS],
+        SourceKind.MASTODON,
+        "mastodon:https://mastodon.social/users/alice/statuses/109372844412345678",
+    ),
+    "bluesky": (
+        [P.JETSTREAM_IDENTITY, P.JETSTREAM_POST],
+        SourceKind.BLUESKY,
+        f"bluesky:at://{P.DID}/app.bsky.feed.post/3l3qo2vuowo2b",
+    ),
     "forum": ([P.FORUM_POST], SourceKind.FORUM, "forum:teslamotorsclub:6543210"),
     "discourse": ([P.DISCOURSE_TOPIC], SourceKind.FORUM, "forum:discourse:9001"),
 }
@@ -67,8 +73,9 @@ def test_jsonl_format_detected_from_content(tmp_path, name, compression):
 
 
 @pytest.mark.parametrize("layout", ["array", "array-pretty", "object-pretty", "object-compact"])
-@pytest.mark.parametrize("name", ["twitter-v1", "twitter-v2", "reddit", "mastodon", "bluesky",
-                                  "forum", "discourse"])
+@pytest.mark.parametrize(
+    "name", ["twitter-v1", "twitter-v2", "reddit", "mastodon", "bluesky", "forum", "discourse"]
+)
 def test_json_documents(tmp_path, name, layout):
     records, _, first_id = SAMPLES[name]
     record = records[-1] if name == "bluesky" else records[0]  # the one holding first_id
@@ -153,19 +160,19 @@ def test_quarantine_reasons_with_exact_counts(tmp_path):
     good = [tweet_v1(str(i), f"app down {i}") for i in range(1, 6)]
     lines = [
         good[0],
-        b'{"id_str": "9", "text": "cut off',                                   # 2 invalid_json
+        b'{"id_str": "9", "text": "cut off',  # 2 invalid_json
         good[1],
-        b'{"id_str": "10", "text": "caf\xe9 down", "user": {}}',                # 4 bad_encoding
-        _bad(good[2], id_str="11", id=11, text=None),                          # 5 missing_text
-        _bad(good[2], id_str="12", id=12, created_at=None),                    # 6 missing_ts
+        b'{"id_str": "10", "text": "caf\xe9 down", "user": {}}',  # 4 bad_encoding
+        _bad(good[2], id_str="11", id=11, text=None),  # 5 missing_text
+        _bad(good[2], id_str="12", id=12, created_at=None),  # 6 missing_ts
         _bad(good[2], id_str="13", id=13, created_at="Wed Nov 31 10:00:00 +0000 2021"),  # 7
         _bad(good[2], id_str="14", id=14, created_at="Mon Jan 01 10:00:00 +0000 2024"),  # 8
-        b"42",                                                                  # 9 invalid_record
-        b'[{"a": 1}, {"b": 2}]',                                                # 10 invalid_record
+        b"42",  # 9 invalid_record
+        b'[{"a": 1}, {"b": 2}]',  # 10 invalid_record
         b"",
         b"   ",
         good[3],
-        b'"just a string"',                                                     # 14 invalid_record
+        b'"just a string"',  # 14 invalid_record
         good[4],
     ]
     path = tmp_path / "mixed.jsonl"
@@ -232,8 +239,11 @@ def test_document_records_are_numbered_in_detail(tmp_path):
 
 
 def test_broken_document_layout_is_quarantined_not_raised(tmp_path):
-    path = write_jsonl(tmp_path / "d.jsonl", {"latest_posts": 5, "post_stream": {"posts": 7}},
-                       {"cooked": "<p>ok</p>", "topic_id": 1, "id": 2, "created_at": 1637355792})
+    path = write_jsonl(
+        tmp_path / "d.jsonl",
+        {"latest_posts": 5, "post_stream": {"posts": 7}},
+        {"cooked": "<p>ok</p>", "topic_id": 1, "id": 2, "created_at": 1637355792},
+    )
     posts, skipped, quarantined = read_items(path, format="discourse")
     assert [p.id for p in posts] == ["forum:discourse:2"]
     assert [s.reason for s in skipped] == ["no_records"]
@@ -278,6 +288,7 @@ def test_damaged_parquet_is_an_input_error(tmp_path):
 def test_quarantined_raw_is_bounded(tmp_path):
     path = tmp_path / "big.jsonl"
     path.write_bytes(b'{"text": "' + b"x" * 200_000 + b"\n")
-    [q] = [i for i in read_file(path, ReadOptions(format="twitter-v1"))
-           if isinstance(i, Quarantined)]
+    [q] = [
+        i for i in read_file(path, ReadOptions(format="twitter-v1")) if isinstance(i, Quarantined)
+    ]
     assert len(q.raw) == 65536

@@ -38,8 +38,11 @@ def test_nested_bbcode_quotes_and_thread_position_id():
 
 
 def test_scraped_html_body_drops_blockquotes():
-    record = {**P.FORUM_POST, "body": '<blockquote class="bbCodeBlock">app down?</blockquote>'
-              "<p>yes &amp; it's <b>still</b> down</p>"}
+    record = {
+        **P.FORUM_POST,
+        "body": '<blockquote class="bbCodeBlock">app down?</blockquote>'
+        "<p>yes &amp; it's <b>still</b> down</p>",
+    }
     [post] = ForumParser().parse(record)
     assert post.text == "yes & it's still down"
 
@@ -93,8 +96,14 @@ def test_scraped_csv_end_to_end(tmp_path, delimiter):
         writer = csv.DictWriter(fh, columns, delimiter=delimiter, extrasaction="ignore")
         writer.writeheader()
         writer.writerow(P.FORUM_POST)
-        writer.writerow({**P.FORUM_POST, "post_id": "7", "timestamp": "2021-11-19 21:30:00",
-                         "body": "multi-line body,\nwith; delimiters\tinside"})
+        writer.writerow(
+            {
+                **P.FORUM_POST,
+                "post_id": "7",
+                "timestamp": "2021-11-19 21:30:00",
+                "body": "multi-line body,\nwith; delimiters\tinside",
+            }
+        )
     posts, skipped, quarantined = read_items(path)
     assert [p.id for p in posts] == ["forum:teslamotorsclub:6543210", "forum:teslamotorsclub:7"]
     assert posts[0].text == "Yes, 500 error here since 21:00"
@@ -141,8 +150,10 @@ def test_discourse_topic_posts():
 
 
 def test_discourse_raw_markdown_preferred():
-    post = {**P.DISCOURSE_TOPIC["post_stream"]["posts"][1],
-            "raw": '[quote="maria, post:1, topic:1234"]\nSince this morning\n[/quote]\n\nme too'}
+    post = {
+        **P.DISCOURSE_TOPIC["post_stream"]["posts"][1],
+        "raw": '[quote="maria, post:1, topic:1234"]\nSince this morning\n[/quote]\n\nme too',
+    }
     [parsed] = DiscourseParser().parse(post)
     assert parsed.text == "me too"
     assert parsed.source_name == "discourse"
@@ -159,16 +170,17 @@ def test_discourse_topic_file_end_to_end(tmp_path):
     path = tmp_path / "t-1234.json"
     path.write_text(json.dumps(P.DISCOURSE_TOPIC, indent=2))
     posts, skipped, quarantined = read_items(path, source_name="community.example")
-    assert [p.id for p in posts] == [
-        "forum:community.example:9001", "forum:community.example:9002"
-    ]
+    assert [p.id for p in posts] == ["forum:community.example:9001", "forum:community.example:9002"]
     assert [s.reason for s in skipped] == ["small_action", "deleted"]
     assert quarantined == []
 
 
 def test_discourse_latest_posts_listing():
-    listing = {"latest_posts": [{**P.DISCOURSE_TOPIC["post_stream"]["posts"][0],
-                                 "topic_title": "Login broken"}]}
+    listing = {
+        "latest_posts": [
+            {**P.DISCOURSE_TOPIC["post_stream"]["posts"][0], "topic_title": "Login broken"}
+        ]
+    }
     assert DiscourseParser.sniff(listing)
     [record] = list(DiscourseParser().expand(listing))
     [post] = DiscourseParser().parse(record)

@@ -39,33 +39,53 @@ COMPRESSIONS = {
     "xz": lzma.compress,
     "zstd": lambda b: zstandard.ZstdCompressor().compress(b),
 }
-MAPPING = ColumnMapping.from_pairs(["text=text", "created_at=created_at", "id=id",
-                                    "author_handle=user.screen_name"])
+MAPPING = ColumnMapping.from_pairs(
+    ["text=text", "created_at=created_at", "id=id", "author_handle=user.screen_name"]
+)
 FORMAT_NAMES = [None, *sorted(FORMATS)]
 # Records that give exactly one post (or one Skipped / one Quarantined) per line, by format.
 ONE_PER_LINE: dict[str, list[dict[str, Any]]] = {
     "twitter-v1": [P.TWEET_V1, P.TWEET_V1_EXTENDED, P.DELETE_V1],
     "reddit": [P.REDDIT_SUBMISSION, P.REDDIT_COMMENT, P.REDDIT_REMOVED],
     "mastodon": [P.MASTODON_STATUS, P.MASTODON_REMOTE],
-    "bluesky": [P.JETSTREAM_POST, P.JETSTREAM_REPLY, P.JETSTREAM_QUOTE, P.JETSTREAM_DELETE,
-                P.JETSTREAM_IDENTITY],
+    "bluesky": [
+        P.JETSTREAM_POST,
+        P.JETSTREAM_REPLY,
+        P.JETSTREAM_QUOTE,
+        P.JETSTREAM_DELETE,
+        P.JETSTREAM_IDENTITY,
+    ],
     "forum": [P.FORUM_POST, P.FORUM_POST_BBCODE],
 }
 # Every real payload, for the crash-only property.
 ALL_RECORDS = [
-    value for name, value in vars(P).items()
-    if name.isupper() and isinstance(value, dict)
+    value for name, value in vars(P).items() if name.isupper() and isinstance(value, dict)
 ]
 
 # Keys drawn from letters no reader gives a meaning to, so random objects never grow an
 # embedded status or a list of records: one line stays one outcome.
 _keys = st.text(alphabet="abcqxz_", min_size=1, max_size=4)
-json_scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(
-    allow_nan=False, allow_infinity=False
-) | st.text(max_size=30) | st.sampled_from([
-    "", "[deleted]", "Wed Nov 31 10:00:00 +0000 2021", "2021-11-19T21:03:12Z", "1637355792",
-    "<p>x</p>", "&amp;", "at://did:plc:x/app.bsky.feed.post/1", "\u0000", "\ud7ff\U0001f600",
-])
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+    | st.sampled_from(
+        [
+            "",
+            "[deleted]",
+            "Wed Nov 31 10:00:00 +0000 2021",
+            "2021-11-19T21:03:12Z",
+            "1637355792",
+            "<p>x</p>",
+            "&amp;",
+            "at://did:plc:x/app.bsky.feed.post/1",
+            "\u0000",
+            "\ud7ff\U0001f600",
+        ]
+    )
+)
 json_values = st.recursive(
     json_scalars,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=4),
@@ -102,7 +122,7 @@ def mutated(draw: st.DrawFn, records: list[dict[str, Any]]) -> bytes:
         line = line[: draw(st.integers(0, len(line)))]
     elif damage == "flip" and line:
         at = draw(st.integers(0, len(line) - 1))
-        line = line[:at] + bytes([draw(st.integers(0, 255))]) + line[at + 1:]
+        line = line[:at] + bytes([draw(st.integers(0, 255))]) + line[at + 1 :]
     return line.replace(b"\n", b" ")
 
 

@@ -16,13 +16,36 @@ from detector.models import GeoPoint, SourceKind
 from tests.factories import read_items, write_jsonl
 
 ROWS = [
-    {"tweet_id": "1", "body": "bank app down", "date": "2024-03-01 09:15:00", "user": "ann",
-     "city": "Berlin", "lat": "52.52", "lon": "13.40", "likes": "3"},
-    {"tweet_id": "2", "body": "same, login fails", "date": "2024-03-01 09:20:00", "user": "ben",
-     "city": "", "lat": "", "lon": "", "likes": "0"},
+    {
+        "tweet_id": "1",
+        "body": "bank app down",
+        "date": "2024-03-01 09:15:00",
+        "user": "ann",
+        "city": "Berlin",
+        "lat": "52.52",
+        "lon": "13.40",
+        "likes": "3",
+    },
+    {
+        "tweet_id": "2",
+        "body": "same, login fails",
+        "date": "2024-03-01 09:20:00",
+        "user": "ben",
+        "city": "",
+        "lat": "",
+        "lon": "",
+        "likes": "0",
+    },
 ]
-PAIRS = ["id=tweet_id", "text=body", "created_at=date", "author_handle=user",
-         "author_location=city", "latitude=lat", "longitude=lon"]
+PAIRS = [
+    "id=tweet_id",
+    "text=body",
+    "created_at=date",
+    "author_handle=user",
+    "author_location=city",
+    "latitude=lat",
+    "longitude=lon",
+]
 
 
 def _write_csv(path, rows):
@@ -60,14 +83,31 @@ def test_naive_timestamps_in_mapping_timezone(tmp_path):
 @pytest.mark.parametrize(
     ("name", "content"),
     [
-        ("map.yaml", "columns:\n  text: message.body\n  created_at: ts\n"
-                     "  author_handle: message.user.name\n  id: message.id\n"
-                     "timezone: Asia/Tokyo\n"),
-        ("map.json", json.dumps({"columns": {"text": "message.body", "created_at": "ts",
-                                             "author_handle": "message.user.name",
-                                             "id": "message.id"}, "timezone": "Asia/Tokyo"})),
-        ("map.toml", 'timezone = "Asia/Tokyo"\n[columns]\ntext = "message.body"\n'
-                     'created_at = "ts"\nauthor_handle = "message.user.name"\nid = "message.id"\n'),
+        (
+            "map.yaml",
+            "columns:\n  text: message.body\n  created_at: ts\n"
+            "  author_handle: message.user.name\n  id: message.id\n"
+            "timezone: Asia/Tokyo\n",
+        ),
+        (
+            "map.json",
+            json.dumps(
+                {
+                    "columns": {
+                        "text": "message.body",
+                        "created_at": "ts",
+                        "author_handle": "message.user.name",
+                        "id": "message.id",
+                    },
+                    "timezone": "Asia/Tokyo",
+                }
+            ),
+        ),
+        (
+            "map.toml",
+            'timezone = "Asia/Tokyo"\n[columns]\ntext = "message.body"\n'
+            'created_at = "ts"\nauthor_handle = "message.user.name"\nid = "message.id"\n',
+        ),
     ],
 )
 def test_mapping_file_with_nested_paths(tmp_path, name, content):
@@ -75,8 +115,10 @@ def test_mapping_file_with_nested_paths(tmp_path, name, content):
     mapping_path.write_text(content, encoding="utf-8")
     mapping = ColumnMapping.from_file(mapping_path)
     assert mapping.timezone == "Asia/Tokyo"
-    record = {"ts": "2024-03-01T18:00:00",
-              "message": {"id": 77, "body": "line down", "user": {"name": "kenji"}}}
+    record = {
+        "ts": "2024-03-01T18:00:00",
+        "message": {"id": 77, "body": "line down", "user": {"name": "kenji"}},
+    }
     path = write_jsonl(tmp_path / "msgs.jsonl", record)
     [post], _, _ = read_items(path, mapping=mapping)
     assert post.id == "generic:generic:77"
@@ -109,8 +151,9 @@ def test_timestamp_spellings(stamp, expected):
 
 
 def test_content_derived_ids_are_stable_and_distinct():
-    parser = GenericParser(mapping=ColumnMapping.from_pairs(
-        ["text=t", "created_at=c", "author_handle=a"]))
+    parser = GenericParser(
+        mapping=ColumnMapping.from_pairs(["text=t", "created_at=c", "author_handle=a"])
+    )
     one = parser.parse({"t": "down", "c": "2024-03-01T09:15:00Z", "a": "x"})[0].id
     again = parser.parse({"t": "down", "c": "2024-03-01T09:15:00Z", "a": "x"})[0].id
     other_author = parser.parse({"t": "down", "c": "2024-03-01T09:15:00Z", "a": "y"})[0].id
@@ -141,8 +184,11 @@ def test_links_are_qualified_with_source():
     ],
 )
 def test_malformed_records(record, reason):
-    parser = GenericParser(mapping=ColumnMapping.from_pairs(
-        ["text=t", "created_at=c", "latitude=lat", "longitude=lon"]))
+    parser = GenericParser(
+        mapping=ColumnMapping.from_pairs(
+            ["text=t", "created_at=c", "latitude=lat", "longitude=lon"]
+        )
+    )
     with pytest.raises(RecordError) as info:
         parser.parse(record)
     assert info.value.reason == reason
@@ -150,14 +196,21 @@ def test_malformed_records(record, reason):
 
 def test_parquet(tmp_path):
     path = tmp_path / "posts.parquet"
-    table = pa.table({
-        "message": ["app down", "login fails", None],
-        "ts": pa.array([datetime(2024, 3, 1, 9, 15, tzinfo=UTC),
-                        datetime(2024, 3, 1, 9, 16, tzinfo=UTC),
-                        datetime(2024, 3, 1, 9, 17, tzinfo=UTC)], pa.timestamp("us", tz="UTC")),
-        "naive": pa.array([datetime(2024, 3, 1, 10, 15)] * 3, pa.timestamp("ms")),
-        "meta": [{"user": "ann"}, {"user": "ben"}, {"user": "cid"}],
-    })
+    table = pa.table(
+        {
+            "message": ["app down", "login fails", None],
+            "ts": pa.array(
+                [
+                    datetime(2024, 3, 1, 9, 15, tzinfo=UTC),
+                    datetime(2024, 3, 1, 9, 16, tzinfo=UTC),
+                    datetime(2024, 3, 1, 9, 17, tzinfo=UTC),
+                ],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "naive": pa.array([datetime(2024, 3, 1, 10, 15)] * 3, pa.timestamp("ms")),
+            "meta": [{"user": "ann"}, {"user": "ben"}, {"user": "cid"}],
+        }
+    )
     pq.write_table(table, path)
     mapping = ColumnMapping.from_pairs(["text=message", "created_at=ts", "author_handle=meta.user"])
     posts, _, quarantined = read_items(path, mapping=mapping)
@@ -186,8 +239,12 @@ def test_invalid_mappings(build):
 
 @pytest.mark.parametrize(
     ("name", "content"),
-    [("bad.yaml", "columns: [a, b]\n"), ("bad.json", "{not json"), ("bad.toml", "= x"),
-     ("latin1.yaml", b"columns:\n  text: k\xf6rper\n")],
+    [
+        ("bad.yaml", "columns: [a, b]\n"),
+        ("bad.json", "{not json"),
+        ("bad.toml", "= x"),
+        ("latin1.yaml", b"columns:\n  text: k\xf6rper\n"),
+    ],
 )
 def test_invalid_mapping_files(tmp_path, name, content):
     path = tmp_path / name

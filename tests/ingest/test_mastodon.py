@@ -51,7 +51,11 @@ def test_boost_is_a_repost_and_emits_the_original(parser):
 
 
 def test_same_status_from_two_instances_has_one_id(parser):
-    seen_elsewhere = {**P.MASTODON_REMOTE, "id": "1", "url": "https://mastodon.social/@bob@fosstodon.org/1"}
+    seen_elsewhere = {
+        **P.MASTODON_REMOTE,
+        "id": "1",
+        "url": "https://mastodon.social/@bob@fosstodon.org/1",
+    }
     assert parser.parse(seen_elsewhere)[0].id == parser.parse(P.MASTODON_REMOTE)[0].id
 
 

@@ -31,7 +31,9 @@ def test_submission(parser):
     )
     assert post.author_handle == "model3owner"
     assert post.author_id == "t2_abc123"
-    assert post.url == "https://www.reddit.com/r/teslamotors/comments/qxyz12/app_down_car_wont_unlock/"
+    assert (
+        post.url == "https://www.reddit.com/r/teslamotors/comments/qxyz12/app_down_car_wont_unlock/"
+    )
     assert post.reply_to is None and post.repost_of is None
     assert post.extra["score"] == 57
 

@@ -20,16 +20,20 @@ def test_entities_and_whitespace():
 
 
 def test_mastodon_links_keep_full_url():
-    html = ('<p>status: <a href="https://www.githubstatus.com/incidents/x" rel="nofollow">'
-            '<span class="invisible">https://www.</span><span class="ellipsis">githubstatus.com'
-            '/incide</span><span class="invisible">nts/x</span></a></p>')
+    html = (
+        '<p>status: <a href="https://www.githubstatus.com/incidents/x" rel="nofollow">'
+        '<span class="invisible">https://www.</span><span class="ellipsis">githubstatus.com'
+        '/incide</span><span class="invisible">nts/x</span></a></p>'
+    )
     assert html_to_text(html) == "status: https://www.githubstatus.com/incidents/x"
 
 
 def test_quotes_dropped_including_nested():
-    html = ('<blockquote>old <blockquote>older</blockquote> still old</blockquote><p>new</p>'
-            '<div class="bbCodeBlock quote">xenforo quote</div>'
-            '<aside class="quote"><div><aside class="quote">deep</aside></div>q</aside>after')
+    html = (
+        "<blockquote>old <blockquote>older</blockquote> still old</blockquote><p>new</p>"
+        '<div class="bbCodeBlock quote">xenforo quote</div>'
+        '<aside class="quote"><div><aside class="quote">deep</aside></div>q</aside>after'
+    )
     assert html_to_text(html) == "new\nafter"
 
 
@@ -41,8 +45,22 @@ def test_div_with_quote_substring_class_is_not_a_quote():
     assert html_to_text('<div class="quoteless">kept</div>') == "kept"
 
 
-@pytest.mark.parametrize("html", ["<![x", "<!x", "<![CDATA[ foo", "</", '<a b="', "&#xffffffff;",
-                                  "<!--", "<?x", "<p", "<<<>>>", "<script>x</script>"])
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<![x",
+        "<!x",
+        "<![CDATA[ foo",
+        "</",
+        '<a b="',
+        "&#xffffffff;",
+        "<!--",
+        "<?x",
+        "<p",
+        "<<<>>>",
+        "<script>x</script>",
+    ],
+)
 def test_broken_markup_never_raises(html):
     assert isinstance(html_to_text(html), str)
 
@@ -54,8 +72,11 @@ def test_broken_markup_never_raises(html):
         ("[quote]a[quote=x]b[/quote]c[/quote]d", "d"),
         ("[quote]one[/quote] mid [quote]two[/quote] end", "mid\nend"),
         ("bob said:\napp down?\nClick to expand...\nsame in Oslo", "same in Oslo"),
-        ("Alice said:\n\nquoted\nmore quoted\nClick to expand...\n\nreply\nbob said:\nq\n"
-         "Click to shrink...\nsecond reply", "reply\nsecond reply"),
+        (
+            "Alice said:\n\nquoted\nmore quoted\nClick to expand...\n\nreply\nbob said:\nq\n"
+            "Click to shrink...\nsecond reply",
+            "reply\nsecond reply",
+        ),
         ("> quoted line\n>another\nmy answer", "my answer"),
         ("no quotes here", "no quotes here"),
         ("[quote]only a quote[/quote]", ""),

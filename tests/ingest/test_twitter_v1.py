@@ -139,14 +139,20 @@ def test_source_name_override():
 
 def test_stream_dump_end_to_end(tmp_path):
     path = write_jsonl(
-        tmp_path / "stream.jsonl", P.TWEET_V1, P.DELETE_V1, P.TWEET_V1_RETWEET, P.LIMIT_V1,
+        tmp_path / "stream.jsonl",
+        P.TWEET_V1,
+        P.DELETE_V1,
+        P.TWEET_V1_RETWEET,
+        P.LIMIT_V1,
         P.TWEET_V1_QUOTE,
     )
     posts, skipped, quarantined = read_items(path)
     assert [p.id for p in posts] == [
         "twitter:908829577473720320",
-        "twitter:1461814000000000000", "twitter:1461812345678901248",
-        "twitter:1461816000000000000", "twitter:1461812345678901248",
+        "twitter:1461814000000000000",
+        "twitter:1461812345678901248",
+        "twitter:1461816000000000000",
+        "twitter:1461812345678901248",
     ]
     assert skipped == [Skipped("delete_notice"), Skipped("limit_notice")]
     assert quarantined == []

@@ -129,6 +129,7 @@ def test_pretty_printed_response_document(tmp_path):
     path.write_text(json.dumps(P.V2_RESPONSE, indent=2))
     posts, _, quarantined = read_items(path)
     assert [p.id for p in posts][:2] == [
-        "twitter:1593015346234220544", "twitter:1593015999999999999"
+        "twitter:1593015346234220544",
+        "twitter:1593015999999999999",
     ]
     assert quarantined == []
