@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["GeoPoint", "Place", "Post", "SourceKind", "post_id"]
+import orjson
+
+__all__ = ["GeoPoint", "Place", "Post", "RawFields", "SourceKind", "post_id"]
 
 
 class SourceKind(StrEnum):
@@ -74,6 +76,56 @@ class Place:
         return {k: v for k in _PLACE_FIELDS if (v := getattr(self, k))}
 
 
+class RawFields(Mapping[str, Any]):
+    """The raw record's remaining fields, held as compact JSON and decoded when first read.
+
+    Archives carry kilobytes of fields per post that are rarely looked at; as one bytes object
+    they cost a fraction of the memory, the garbage collector never walks them, and the store
+    writes them without encoding them again.
+
+    Examples
+    --------
+    >>> raw = RawFields.of({"source": "Twitter for iPhone", "retweet_count": 3})
+    >>> raw.json
+    b'{"source":"Twitter for iPhone","retweet_count":3}'
+    >>> raw["retweet_count"], len(raw)
+    (3, 2)
+    """
+
+    __slots__ = ("_decoded", "json")
+
+    def __init__(self, json: bytes) -> None:
+        self.json = json
+        self._decoded: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Any] | None) -> RawFields:
+        """Wrap ``fields`` (values that JSON cannot hold are kept as their ``str``)."""
+        if isinstance(fields, RawFields):
+            return fields
+        if not fields:
+            return _NO_FIELDS
+        return cls(orjson.dumps(fields, default=str, option=orjson.OPT_NON_STR_KEYS))
+
+    def _fields(self) -> dict[str, Any]:
+        if self._decoded is None:
+            self._decoded = orjson.loads(self.json)
+        return self._decoded
+
+    def __getitem__(self, key: str) -> Any:
+        return self._fields()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields())
+
+    def __len__(self) -> int:
+        return len(self._fields())
+
+    def __repr__(self) -> str:
+        return f"RawFields({self._fields()!r})"
+
+
+_NO_FIELDS = RawFields(b"{}")
 _PLACE_FIELDS = ("name", "full_name", "country_code", "place_type", "id")
 _URL_RE = re.compile(r"https?://\S+")
 _SPACE_RE = re.compile(r"\s+")
@@ -128,6 +180,8 @@ class Post:
             object.__setattr__(self, "created_at", self.created_at.astimezone(UTC))
         if not self.text.strip():
             raise ValueError(f"post {self.id} has no text")
+        if type(self.extra) is not RawFields:
+            object.__setattr__(self, "extra", RawFields.of(self.extra))
 
     @property
     def is_repost(self) -> bool:

@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from detector.errors import RecordError
-from detector.ingest.base import RecordParser, Skipped, dict_at, optional_str
+from detector.ingest.base import RecordParser, Skipped, dict_at, optional_str, remaining
 from detector.ingest.text import html_to_text, strip_forum_quotes
 from detector.ingest.timestamps import parse_timestamp
 from detector.models import Post, SourceKind
@@ -123,7 +123,7 @@ class ForumParser(RecordParser):
                 url=optional_str(record.get("url")),
                 title=optional_str(record.get("thread_title")),
                 reply_to=f"forum:{forum}:{parent}" if parent else None,
-                extra={k: v for k, v in record.items() if k not in _FORUM_CONSUMED},
+                extra=remaining(record, _FORUM_CONSUMED),
             )
         ]
 
@@ -211,6 +211,6 @@ class DiscourseParser(RecordParser):
                 title=optional_str(record.get("topic_title"))
                 or optional_str(record.get("topic_title_headline")),
                 reply_to=f"forum:{forum}:{parent}" if parent else None,
-                extra={k: v for k, v in record.items() if k not in _DISCOURSE_CONSUMED},
+                extra=remaining(record, _DISCOURSE_CONSUMED),
             )
         ]

@@ -7,7 +7,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from detector.errors import RecordError
-from detector.ingest.base import RecordParser, Skipped, dict_at, optional_str, require_text
+from detector.ingest.base import (
+    RecordParser,
+    Skipped,
+    dict_at,
+    optional_str,
+    remaining,
+    require_text,
+)
 from detector.ingest.text import html_to_text
 from detector.ingest.timestamps import parse_timestamp
 from detector.models import Post, SourceKind
@@ -79,5 +86,5 @@ class MastodonParser(RecordParser):
             url=optional_str(record.get("url")) or uri,
             title=optional_str(record.get("spoiler_text")),
             repost_of=boosted.id if boosted is not None else None,
-            extra={k: v for k, v in record.items() if k not in _CONSUMED},
+            extra=remaining(record, _CONSUMED),
         )

@@ -7,7 +7,7 @@ from html import unescape
 from typing import Any
 
 from detector.errors import RecordError
-from detector.ingest.base import RecordParser, Skipped, optional_str, require_text
+from detector.ingest.base import RecordParser, Skipped, optional_str, remaining, require_text
 from detector.ingest.text import strip_forum_quotes
 from detector.ingest.timestamps import parse_timestamp
 from detector.models import Post, SourceKind
@@ -91,7 +91,7 @@ class RedditParser(RecordParser):
                 title=title,
                 reply_to=f"reddit:{parent}" if is_comment and parent else None,
                 repost_of=f"reddit:{crosspost}" if crosspost else None,
-                extra={k: v for k, v in record.items() if k not in _CONSUMED},
+                extra=remaining(record, _CONSUMED),
             )
         ]
 

@@ -7,7 +7,14 @@ from html import unescape
 from typing import Any
 
 from detector.errors import RecordError
-from detector.ingest.base import RecordParser, Skipped, dict_at, optional_str, require_text
+from detector.ingest.base import (
+    RecordParser,
+    Skipped,
+    dict_at,
+    optional_str,
+    remaining,
+    require_text,
+)
 from detector.ingest.timestamps import parse_timestamp
 from detector.models import GeoPoint, Place, Post, SourceKind
 
@@ -47,7 +54,27 @@ _CONSUMED = frozenset(
         "geo",
     }
 )
-_USER_CONSUMED = frozenset({"id", "id_str", "screen_name", "location"})
+# How a profile looks (colours, avatar and banner URLs) is repeated in every status and says
+# nothing about the post; it is most of a status's bytes, so it is not kept.
+_PROFILE_LOOKS = frozenset(
+    {
+        "profile_background_color",
+        "profile_background_image_url",
+        "profile_background_image_url_https",
+        "profile_background_tile",
+        "profile_banner_url",
+        "profile_image_url",
+        "profile_image_url_https",
+        "profile_link_color",
+        "profile_sidebar_border_color",
+        "profile_sidebar_fill_color",
+        "profile_text_color",
+        "profile_use_background_image",
+        "default_profile",
+        "default_profile_image",
+    }
+)
+_USER_CONSUMED = frozenset({"id", "id_str", "screen_name", "location"}) | _PROFILE_LOOKS
 
 
 class TwitterV1Parser(RecordParser):
@@ -97,8 +124,8 @@ class TwitterV1Parser(RecordParser):
         created = record.get("created_at")
         if created is None:
             raise RecordError("missing_timestamp", "status has no created_at", field="created_at")
-        extra = {k: v for k, v in record.items() if k not in _CONSUMED}
-        user_extra = {k: v for k, v in user.items() if k not in _USER_CONSUMED}
+        extra = remaining(record, _CONSUMED)
+        user_extra = remaining(user, _USER_CONSUMED)
         if user_extra:
             extra["user"] = user_extra
         return Post(

@@ -7,7 +7,14 @@ from html import unescape
 from typing import Any
 
 from detector.errors import RecordError
-from detector.ingest.base import RecordParser, Skipped, dict_at, optional_str, require_text
+from detector.ingest.base import (
+    RecordParser,
+    Skipped,
+    dict_at,
+    optional_str,
+    remaining,
+    require_text,
+)
 from detector.ingest.timestamps import parse_timestamp
 from detector.ingest.twitter_v1 import geojson_point, twitter_place
 from detector.models import Post, SourceKind
@@ -133,7 +140,7 @@ class TwitterV2Parser(RecordParser):
             coordinates=geojson_point(geo.get("coordinates")),
             place=twitter_place(place),
             url=f"https://twitter.com/{handle or 'i/web'}/status/{native}",
-            extra={k: v for k, v in record.items() if k not in _CONSUMED},
+            extra=remaining(record, _CONSUMED),
             **links,
         )
 

@@ -80,7 +80,7 @@ posts = Table(
     Column("ingested_at", UTCDateTime(), nullable=False),
     Index(None, "created_at"),
     Index(None, "source_name", "created_at"),
-    Index(None, "fingerprint"),
+    Index(None, "fingerprint", "created_at"),
     Index(None, "repost_of"),
 )
 

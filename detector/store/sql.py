@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -13,8 +12,19 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -22,6 +32,7 @@ from detector.clock import Clock, SystemClock
 from detector.errors import StoreError
 from detector.models import GeoPoint, Place, Post, SourceKind
 from detector.store.base import AddResult, IngestRun, SourceCount, StoreStats
+from detector.store.bulk import json_text, write_posts
 from detector.store.schema import ingest_runs, posts
 
 __all__ = ["SqlStore", "database_url", "migrate"]
@@ -29,8 +40,6 @@ __all__ = ["SqlStore", "database_url", "migrate"]
 log = logging.getLogger(__name__)
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
-# PostgreSQL refuses NUL in text and JSONB; posts sometimes carry one.
-_JSON_NUL_RE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
 
 def database_url(value: str) -> str:
@@ -48,15 +57,6 @@ def database_url(value: str) -> str:
     if value.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + value.split("://", 1)[1]
     return value
-
-
-def _json_dumps(value: Any) -> str:
-    text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    return _JSON_NUL_RE.sub(r"\1", text) if "\\u0000" in text else text
-
-
-def _no_nul(value: str | None) -> str | None:
-    return value.replace("\x00", "") if value is not None and "\x00" in value else value
 
 
 def migrate(engine: Engine) -> None:
@@ -104,7 +104,7 @@ class SqlStore:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(
             parsed,
-            json_serializer=_json_dumps,
+            json_serializer=json_text,
             json_deserializer=orjson.loads,
             connect_args=connect_args or {},
         )
@@ -138,25 +138,18 @@ class SqlStore:
                 duplicates += len(known)
                 fresh = [p for p in unique.values() if p.id not in known]
                 keep = self._not_collapsed(conn, fresh, collapse_window)
-                if keep:
-                    now = self.clock.now()
-                    conn.execute(self._insert(), [_row(post, fp, now) for post, fp in keep])
+                stored = write_posts(conn, keep, self.clock.now())
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot store {len(batch)} posts: {exc}") from exc
-        return AddResult(stored=len(keep), duplicates=duplicates, collapsed=len(fresh) - len(keep))
-
-    def _insert(self) -> Any:
-        # ON CONFLICT DO NOTHING keeps a concurrent writer's row instead of failing the batch.
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        if self.dialect not in ("postgresql", "sqlite"):
-            return insert(posts)
-        return dialect_insert(posts).on_conflict_do_nothing(index_elements=["id"])
+        # A concurrent writer may have stored some of `keep` since we looked: count those too.
+        duplicates += len(keep) - stored
+        return AddResult(stored=stored, duplicates=duplicates, collapsed=len(fresh) - len(keep))
 
     @staticmethod
     def _existing_ids(conn: Connection, ids: list[str]) -> set[str]:
         if not ids:
             return set()
-        return set(conn.scalars(select(posts.c.id).where(posts.c.id.in_(ids))))
+        return set(conn.scalars(select(posts.c.id).where(_one_of(conn, posts.c.id, ids))))
 
     @staticmethod
     def _not_collapsed(
@@ -166,9 +159,11 @@ class SqlStore:
         prints = {fp for _, fp in keyed if fp is not None}
         seen: dict[str, list[datetime]] = {}
         if prints and window > timedelta(0):
+            times = [post.created_at for post, _ in keyed]
             rows = conn.execute(
                 select(posts.c.fingerprint, posts.c.created_at).where(
-                    posts.c.fingerprint.in_(prints)
+                    _one_of(conn, posts.c.fingerprint, sorted(prints)),
+                    posts.c.created_at.between(min(times) - window, max(times) + window),
                 )
             )
             for fingerprint, created in rows:
@@ -273,6 +268,18 @@ class SqlStore:
         )
 
 
+def _one_of(conn: Connection, column: Any, values: list[str]) -> Any:
+    """``column IN values`` with one parameter instead of thousands (an array on PostgreSQL,
+    a JSON array unpacked by ``json_each`` on SQLite): batches are large and compiling a
+    statement with thousands of parameters costs more than running it."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(String)))
+    unpacked = func.json_each(bindparam(None, json_text(values), type_=String)).table_valued(
+        "value"
+    )
+    return column.in_(select(unpacked.c.value))
+
+
 def _utc(value: datetime) -> datetime:
     # Aggregates (min/max) bypass the column type on SQLite and come back as naive or as text.
     if isinstance(value, str):
@@ -286,32 +293,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-
-
-def _row(post: Post, fingerprint: str | None, now: datetime) -> dict[str, Any]:
-    point = post.coordinates
-    return {
-        "id": post.id,
-        "source_kind": post.source_kind.value,
-        "source_name": post.source_name,
-        "created_at": post.created_at,
-        "text": _no_nul(post.text),
-        "lang": post.lang,
-        "author_id": post.author_id,
-        "author_handle": post.author_handle,
-        "author_location": _no_nul(post.author_location),
-        "latitude": point.lat if point else None,
-        "longitude": point.lon if point else None,
-        "place": post.place.as_dict() if post.place else None,
-        "url": post.url,
-        "title": _no_nul(post.title),
-        "reply_to": post.reply_to,
-        "quote_of": post.quote_of,
-        "repost_of": post.repost_of,
-        "fingerprint": fingerprint,
-        "extra": dict(post.extra) or None,
-        "ingested_at": now,
-    }
 
 
 def _post(row: Any) -> Post:

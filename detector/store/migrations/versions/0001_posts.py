@@ -45,7 +45,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_posts_created_at", "posts", ["created_at"])
     op.create_index("ix_posts_source_name_created_at", "posts", ["source_name", "created_at"])
-    op.create_index("ix_posts_fingerprint", "posts", ["fingerprint"])
+    op.create_index("ix_posts_fingerprint_created_at", "posts", ["fingerprint", "created_at"])
     op.create_index("ix_posts_repost_of", "posts", ["repost_of"])
     op.create_table(
         "ingest_runs",

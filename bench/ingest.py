@@ -1,0 +1,860 @@
+"""Ingest benchmark: posts/s and peak RSS for Twitter API v1.1 statuses (gzip JSON lines).
+
+Phases, each measured in a fresh subprocess so ``ru_maxrss`` is that phase's own peak:
+
+``parse``
+    Iterate ``read_file`` over the file (decompress, decode, parse, normalise) and count.
+``sqlite``
+    ``ingest_paths`` into a new SQLite file under ``bench/out/``.
+``postgres``
+    ``ingest_paths`` into PostgreSQL, in a schema created fresh and dropped afterwards.
+
+``parse`` and ``sqlite`` also run on a file a fifth of the size, to show memory does not grow
+with the file. The input is generated (seeded) and cached under ``bench/out/``.
+
+Usage::
+
+    python bench/ingest.py [--posts 1000000] [--phases parse,sqlite,postgres] [--write-results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import random
+import re
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+RESULTS = HERE / "RESULTS.md"
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SCHEMA = "bench_ingest"
+PHASES = ("parse", "sqlite", "postgres")
+SCALED_PHASES = ("parse", "sqlite")  # also run at a fifth of the size: RSS must not grow
+GENERATOR_VERSION = 2
+SEED = 20211119
+GOALS = {"parse": 50_000.0, "sqlite": 20_000.0}
+RSS_GOAL_MB = 300.0
+
+# --------------------------------------------------------------------------------------------
+# Input generation: Twitter API v1.1 statuses as archived from the streaming API.
+# --------------------------------------------------------------------------------------------
+
+_TWITTER_EPOCH_MS = 1288834974657
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_SOURCES = (
+    '<a href="http://twitter.com/download/iphone" rel="nofollow">Twitter for iPhone</a>',
+    '<a href="http://twitter.com/download/android" rel="nofollow">Twitter for Android</a>',
+    '<a href="https://mobile.twitter.com" rel="nofollow">Twitter Web App</a>',
+    '<a href="https://about.twitter.com/products/tweetdeck" rel="nofollow">TweetDeck</a>',
+    '<a href="http://twitter.com/#!/download/ipad" rel="nofollow">Twitter for iPad</a>',
+    '<a href="https://ifttt.com" rel="nofollow">IFTTT</a>',
+)
+_LANGS = (
+    ("en", 55),
+    ("es", 9),
+    ("ja", 9),
+    ("pt", 6),
+    ("und", 5),
+    ("ar", 3),
+    ("fr", 3),
+    ("tr", 2),
+    ("ko", 2),
+    ("de", 2),
+    ("in", 2),
+    ("it", 1),
+    ("th", 1),
+)
+_WORDS = (
+    "the app is down again can't log in why does my car not unlock anyone else having issues "
+    "with right now outage server error 500 just me or is it broken phone key not working "
+    "tried restarting still nothing support says they are looking into it seriously this is "
+    "the third time this week lol ugh please fix today morning tonight customers waiting "
+    "service status page says all systems operational but clearly not great love new update "
+    "watching game with friends coffee weather rain sun happy birthday thanks everyone "
+    "music video live stream ticket sale concert traffic train delayed late work meeting "
+    "school home weekend holiday vote election news breaking market stock price crypto "
+    "bitcoin moon launch rocket rocket photo dog cat pizza dinner lunch gym run"
+).split()
+_INTL = (
+    "アプリが落ちてる",
+    "ログインできない",
+    "障害",
+    "今日は",
+    "ありがとう",
+    "サーバー",
+    "no funciona",
+    "caída",
+    "otra vez",
+    "não consigo entrar",
+    "fora do ar",
+    "hoje",
+    "ça ne marche pas",
+    "panne",
+    "geht nicht",
+    "Störung",
+    "çalışmıyor",
+    "안돼요",
+)
+_EMOJI = ("😂", "😭", "🙄", "🔥", "❤️", "🤬", "👍", "🚗", "⚡", "💀", "🙏", "✨")
+_HASHTAGS = ("outage", "down", "tesla", "AWS", "fail", "help", "NowPlaying", "BTS", "NFL", "news")
+_PLACES = (
+    ("Los Angeles", "Los Angeles, CA", "US", "United States", "city", -118.67, 33.70),
+    ("Manhattan", "Manhattan, NY", "US", "United States", "city", -74.03, 40.68),
+    ("London", "London, England", "GB", "United Kingdom", "city", -0.51, 51.29),
+    ("Tokyo", "Tokyo, Japan", "JP", "Japan", "admin", 138.94, 35.50),
+    ("São Paulo", "São Paulo, Brasil", "BR", "Brasil", "city", -46.83, -24.01),
+    ("Berlin", "Berlin, Deutschland", "DE", "Deutschland", "city", 13.09, 52.34),
+    ("Texas", "Texas, USA", "US", "United States", "admin", -106.65, 25.84),
+)
+_LOCATIONS = (
+    "",
+    "",
+    "",
+    "Los Angeles, CA",
+    "NYC",
+    "London",
+    "Tokyo",
+    "Earth",
+    "she/her",
+    "Texas, USA",
+    "Brasil",
+    "Paris, France",
+    "somewhere",
+    "Berlin",
+    "🌍",
+    "Toronto, Ontario",
+)
+
+
+def _twitter_time(moment: datetime) -> str:
+    return (
+        f"{_WEEKDAYS[moment.weekday()]} {_MONTHS[moment.month - 1]} {moment.day:02d} "
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} +0000 {moment.year}"
+    )
+
+
+def _snowflake(rng: random.Random, ms: int) -> int:
+    return ((ms - _TWITTER_EPOCH_MS) << 22) | rng.getrandbits(22)
+
+
+class TweetFactory:
+    """Builds realistic v1.1 statuses from a seeded RNG (same seed, same file)."""
+
+    def __init__(self, seed: int, start: datetime) -> None:
+        self.rng = random.Random(seed)
+        self.clock_ms = int(start.timestamp() * 1000)
+        self.users = [self._user(i) for i in range(20_000)]
+        self.bots = self.users[:40]  # accounts that repeat one text: collapse fodder
+        self.popular: list[dict[str, Any]] = []
+        langs, weights = zip(*_LANGS, strict=True)
+        self.langs: list[str] = list(langs)
+        self.lang_weights: list[int] = list(weights)
+
+    def _user(self, index: int) -> dict[str, Any]:
+        rng = self.rng
+        uid = rng.randrange(10**6, 1_500_000_000_000_000_000) if index else 13
+        handle = f"{rng.choice(_WORDS)}_{rng.choice(_WORDS)}{rng.randrange(10_000)}"[:15]
+        created = datetime(2008, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(4 * 10**8))
+        colour = f"{rng.getrandbits(24):06X}"
+        image = f"http://pbs.twimg.com/profile_images/{rng.getrandbits(60)}/{handle}_normal.jpg"
+        return {
+            "id": uid,
+            "id_str": str(uid),
+            "name": f"{handle.title()} {rng.choice(_EMOJI)}",
+            "screen_name": handle,
+            "location": rng.choice(_LOCATIONS) or None,
+            "url": f"https://t.co/{rng.getrandbits(40):x}" if rng.random() < 0.3 else None,
+            "description": " ".join(rng.choices(_WORDS, k=rng.randrange(0, 20))) or None,
+            "translator_type": "none",
+            "protected": False,
+            "verified": rng.random() < 0.01,
+            "followers_count": int(rng.paretovariate(1.1) * 50),
+            "friends_count": rng.randrange(5000),
+            "listed_count": rng.randrange(100),
+            "favourites_count": rng.randrange(100_000),
+            "statuses_count": rng.randrange(200_000),
+            "created_at": _twitter_time(created),
+            "utc_offset": None,
+            "time_zone": None,
+            "geo_enabled": rng.random() < 0.3,
+            "lang": None,
+            "contributors_enabled": False,
+            "is_translator": False,
+            "profile_background_color": colour,
+            "profile_background_image_url": "http://abs.twimg.com/images/themes/theme1/bg.png",
+            "profile_background_image_url_https": "https://abs.twimg.com/images/themes/theme1/bg.png",
+            "profile_background_tile": False,
+            "profile_link_color": "1DA1F2",
+            "profile_sidebar_border_color": "C0DEED",
+            "profile_sidebar_fill_color": "DDEEF6",
+            "profile_text_color": "333333",
+            "profile_use_background_image": True,
+            "profile_image_url": image,
+            "profile_image_url_https": image.replace("http:", "https:"),
+            "profile_banner_url": f"https://pbs.twimg.com/profile_banners/{uid}/{rng.getrandbits(31)}",
+            "default_profile": rng.random() < 0.4,
+            "default_profile_image": False,
+            "following": None,
+            "follow_request_sent": None,
+            "notifications": None,
+            "withheld_in_countries": [],
+        }
+
+    def _text(self, lang: str, long: bool) -> str:
+        rng = self.rng
+        n = rng.randrange(25, 50) if long else rng.randrange(3, 18)
+        words = rng.choices(_WORDS, k=n)
+        if lang not in ("en", "und"):
+            words[rng.randrange(len(words))] = rng.choice(_INTL)
+        if rng.random() < 0.3:
+            words.append(rng.choice(_EMOJI))
+        if rng.random() < 0.15:
+            words.append("#" + rng.choice(_HASHTAGS))
+        if rng.random() < 0.15:
+            words.insert(0, "@" + rng.choice(self.users)["screen_name"])
+        text = " ".join(words)
+        return text[:280] if long else text[:140]
+
+    def _entities(self, text: str, media: bool) -> dict[str, Any]:
+        rng = self.rng
+        entities: dict[str, Any] = {
+            "hashtags": [
+                {"text": m.group(1), "indices": [m.start(), m.end()]}
+                for m in re.finditer(r"#(\w+)", text)
+            ],
+            "urls": [],
+            "user_mentions": [
+                {
+                    "screen_name": m.group(1),
+                    "name": m.group(1).title(),
+                    "id": (uid := rng.randrange(10**6, 10**18)),
+                    "id_str": str(uid),
+                    "indices": [m.start(), m.end()],
+                }
+                for m in re.finditer(r"@(\w+)", text)
+            ],
+            "symbols": [],
+        }
+        if rng.random() < 0.2:
+            short = f"https://t.co/{rng.getrandbits(50):x}"
+            entities["urls"].append(
+                {
+                    "url": short,
+                    "expanded_url": f"https://example.com/{rng.choice(_WORDS)}/"
+                    f"{rng.getrandbits(32)}",
+                    "display_url": f"example.com/{rng.choice(_WORDS)}…",
+                    "indices": [len(text) + 1, len(text) + 24],
+                }
+            )
+        if media:
+            mid = rng.getrandbits(62)
+            url = f"http://pbs.twimg.com/media/{mid:x}.jpg"
+            size = {"w": 1200, "h": 900, "resize": "fit"}
+            entities["media"] = [
+                {
+                    "id": mid,
+                    "id_str": str(mid),
+                    "indices": [len(text) + 1, len(text) + 24],
+                    "media_url": url,
+                    "media_url_https": url.replace("http:", "https:"),
+                    "url": f"https://t.co/{rng.getrandbits(50):x}",
+                    "display_url": "pic.twitter.com/abcdefghij",
+                    "expanded_url": f"https://twitter.com/i/web/status/{mid}/photo/1",
+                    "type": "photo",
+                    "sizes": {
+                        "thumb": {"w": 150, "h": 150, "resize": "crop"},
+                        "medium": size,
+                        "small": {"w": 680, "h": 510, "resize": "fit"},
+                        "large": size,
+                    },
+                }
+            ]
+        return entities
+
+    def status(self, ms: int, *, embedded: bool = False) -> dict[str, Any]:
+        """One original status (no retweet), possibly long, geotagged, a reply or a quote."""
+        rng = self.rng
+        sid = _snowflake(rng, ms)
+        lang = rng.choices(self.langs, self.lang_weights)[0]
+        long = rng.random() < 0.15
+        user = rng.choice(self.users)
+        text = self._text(lang, long)
+        if not embedded and rng.random() < 0.005:
+            user = rng.choice(self.bots)
+            text = f"Status update: {user['screen_name']} service monitor reports errors"
+        media = rng.random() < 0.08
+        entities = self._entities(text, media)
+        status: dict[str, Any] = {
+            "created_at": _twitter_time(datetime.fromtimestamp(ms / 1000, UTC)),
+            "id": sid,
+            "id_str": str(sid),
+            "text": text,
+            "source": rng.choice(_SOURCES),
+            "truncated": False,
+            "in_reply_to_status_id": None,
+            "in_reply_to_status_id_str": None,
+            "in_reply_to_user_id": None,
+            "in_reply_to_user_id_str": None,
+            "in_reply_to_screen_name": None,
+            "user": user,
+            "geo": None,
+            "coordinates": None,
+            "place": None,
+            "contributors": None,
+            "is_quote_status": False,
+            "quote_count": 0,
+            "reply_count": 0,
+            "retweet_count": 0,
+            "favorite_count": 0,
+            "entities": entities,
+            "favorited": False,
+            "retweeted": False,
+            "filter_level": "low",
+            "lang": lang,
+        }
+        if media:
+            status["extended_entities"] = {"media": entities["media"]}
+            status["possibly_sensitive"] = False
+        if long:
+            cut = text[:116].rstrip()
+            status["truncated"] = True
+            status["text"] = f"{cut}… https://t.co/{rng.getrandbits(50):x}"
+            status["display_text_range"] = [0, len(status["text"]) - 24]
+            status["extended_tweet"] = {
+                "full_text": text,
+                "display_text_range": [0, len(text)],
+                "entities": entities,
+            }
+            status["entities"] = self._entities(cut, False)
+        if rng.random() < 0.2:
+            target = rng.choice(self.users)
+            rid = _snowflake(rng, ms - rng.randrange(1, 3_600_000))
+            status.update(
+                {
+                    "in_reply_to_status_id": rid,
+                    "in_reply_to_status_id_str": str(rid),
+                    "in_reply_to_user_id": target["id"],
+                    "in_reply_to_user_id_str": target["id_str"],
+                    "in_reply_to_screen_name": target["screen_name"],
+                }
+            )
+        if rng.random() < 0.03:
+            name, full, cc, country, kind, lon, lat = rng.choice(_PLACES)
+            box = [[[lon, lat], [lon + 0.5, lat], [lon + 0.5, lat + 0.4], [lon, lat + 0.4]]]
+            status["place"] = {
+                "id": f"{rng.getrandbits(64):016x}",
+                "url": f"https://api.twitter.com/1.1/geo/id/{rng.getrandbits(64):016x}.json",
+                "place_type": kind,
+                "name": name,
+                "full_name": full,
+                "country_code": cc,
+                "country": country,
+                "bounding_box": {"type": "Polygon", "coordinates": box},
+                "attributes": {},
+            }
+            if rng.random() < 0.3:
+                plon, plat = lon + rng.random() * 0.5, lat + rng.random() * 0.4
+                status["coordinates"] = {"type": "Point", "coordinates": [plon, plat]}
+                status["geo"] = {"type": "Point", "coordinates": [plat, plon]}
+        if not embedded and rng.random() < 0.04 and self.popular:
+            quoted = rng.choice(self.popular)
+            status.update(
+                {
+                    "is_quote_status": True,
+                    "quoted_status_id": quoted["id"],
+                    "quoted_status_id_str": quoted["id_str"],
+                    "quoted_status": quoted,
+                    "quoted_status_permalink": {
+                        "url": f"https://t.co/{rng.getrandbits(50):x}",
+                        "expanded": f"https://twitter.com/{quoted['user']['screen_name']}/status/"
+                        f"{quoted['id_str']}",
+                        "display": f"twitter.com/{quoted['user']['screen_name']}/…",
+                    },
+                }
+            )
+        return status
+
+    def retweet(self, ms: int) -> dict[str, Any]:
+        """A retweet: truncated ``RT @x: ...`` text and the full original in retweeted_status."""
+        rng = self.rng
+        if len(self.popular) < 500 or rng.random() < 0.2:
+            original = self.status(ms - rng.randrange(60_000, 86_400_000), embedded=True)
+            if len(self.popular) < 2000:
+                self.popular.append(original)
+            else:
+                self.popular[rng.randrange(2000)] = original
+        else:
+            original = rng.choice(self.popular)
+        original["retweet_count"] += 1
+        author = original["user"]["screen_name"]
+        body = original.get("extended_tweet", {}).get("full_text", original["text"])
+        text = f"RT @{author}: {body}"
+        if len(text) > 140:
+            text = text[:139] + "…"
+        sid = _snowflake(rng, ms)
+        user = rng.choice(self.users)
+        return {
+            "created_at": _twitter_time(datetime.fromtimestamp(ms / 1000, UTC)),
+            "id": sid,
+            "id_str": str(sid),
+            "text": text,
+            "source": rng.choice(_SOURCES),
+            "truncated": False,
+            "in_reply_to_status_id": None,
+            "in_reply_to_status_id_str": None,
+            "in_reply_to_user_id": None,
+            "in_reply_to_user_id_str": None,
+            "in_reply_to_screen_name": None,
+            "user": user,
+            "geo": None,
+            "coordinates": None,
+            "place": None,
+            "contributors": None,
+            "retweeted_status": original,
+            "is_quote_status": False,
+            "quote_count": 0,
+            "reply_count": 0,
+            "retweet_count": 0,
+            "favorite_count": 0,
+            "entities": {
+                "hashtags": [],
+                "urls": [],
+                "symbols": [],
+                "user_mentions": [
+                    {
+                        "screen_name": author,
+                        "name": original["user"]["name"],
+                        "id": original["user"]["id"],
+                        "id_str": original["user"]["id_str"],
+                        "indices": [3, 4 + len(author)],
+                    }
+                ],
+            },
+            "favorited": False,
+            "retweeted": False,
+            "filter_level": "low",
+            "lang": original["lang"],
+        }
+
+    def delete(self, ms: int) -> dict[str, Any]:
+        """A stream delete notice."""
+        rng = self.rng
+        sid = _snowflake(rng, ms - rng.randrange(1, 10**9))
+        user = rng.choice(self.users)
+        return {
+            "delete": {
+                "status": {
+                    "id": sid,
+                    "id_str": str(sid),
+                    "user_id": user["id"],
+                    "user_id_str": user["id_str"],
+                },
+                "timestamp_ms": str(ms),
+            }
+        }
+
+    def lines(self, count: int) -> Iterator[bytes]:
+        """Yield ``count`` JSON lines: ~3% delete notices, ~0.1% limit notices, ~10% retweets."""
+        rng = self.rng
+        for _ in range(count):
+            self.clock_ms += int(rng.expovariate(1 / 20))  # ~50 statuses/s, a 1% sample
+            roll = rng.random()
+            if roll < 0.03:
+                record = self.delete(self.clock_ms)
+            elif roll < 0.031:
+                track = rng.randrange(10**5)
+                record = {"limit": {"track": track, "timestamp_ms": str(self.clock_ms)}}
+            else:
+                if roll < 0.131:
+                    record = self.retweet(self.clock_ms)
+                else:
+                    record = self.status(self.clock_ms)
+                record["timestamp_ms"] = str(self.clock_ms)
+            yield orjson.dumps(record) + b"\n"
+
+
+def input_file(count: int) -> Path:
+    """Return the cached input of ``count`` lines, generating it first if needed."""
+    path = OUT / f"tweets-v11-{count}-s{SEED}-g{GENERATOR_VERSION}.jsonl.gz"
+    if path.exists():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    started = time.perf_counter()
+    factory = TweetFactory(SEED, datetime(2021, 11, 19, 18, 0, tzinfo=UTC))
+    raw = 0
+    with gzip.open(partial, "wb", compresslevel=6) as out:
+        chunk: list[bytes] = []
+        for line in factory.lines(count):
+            chunk.append(line)
+            raw += len(line)
+            if len(chunk) == 5000:
+                out.write(b"".join(chunk))
+                chunk.clear()
+        out.write(b"".join(chunk))
+    partial.rename(path)
+    print(
+        f"generated {path.name}: {count:,} lines, {raw / 1e6:,.0f} MB raw, "
+        f"{path.stat().st_size / 1e6:,.0f} MB gzip, {time.perf_counter() - started:.0f} s",
+        file=sys.stderr,
+    )
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Measurement: one phase per subprocess.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measurement:
+    """The result of one phase on one file."""
+
+    phase: str
+    lines: int
+    posts: int
+    records: int
+    stored: int
+    duplicates: int
+    collapsed: int
+    quarantined: int
+    seconds: float
+    peak_rss_mb: float
+    baseline_rss_mb: float
+
+    @property
+    def posts_per_s(self) -> float:
+        return self.posts / self.seconds
+
+    @property
+    def records_per_s(self) -> float:
+        return self.records / self.seconds
+
+
+def _rss_mb() -> float:
+    # Linux reports ru_maxrss in KiB (macOS in bytes).
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+def _worker(phase: str, path: Path, profile: Path | None) -> Measurement:
+    from detector.config import get_settings
+    from detector.ingest.base import Quarantined, Skipped
+    from detector.ingest.files import ReadOptions, read_file
+    from detector.ingest.quarantine import QuarantineWriter
+    from detector.ingest.service import ingest_paths
+    from detector.models import Post
+
+    if phase != "parse":
+        from detector.store.sql import SqlStore
+
+    settings = get_settings()
+    # As the CLI does: posts dated more than a day ahead of now are refused.
+    options = ReadOptions(not_after=datetime.now(UTC) + settings.future_tolerance)
+    store: SqlStore | None = None
+    if phase == "sqlite":
+        db = OUT / f"bench-{path.name.split('.')[0]}.db"
+        for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            stale.unlink(missing_ok=True)
+        store = SqlStore(f"sqlite:///{db}")
+    elif phase == "postgres":
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+        admin.dispose()
+        store = SqlStore(PG_URL, connect_args={"options": f"-csearch_path={PG_SCHEMA}"})
+    baseline = _rss_mb()
+
+    profiler = None
+    if profile is not None:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    started = time.perf_counter()
+    if store is None:
+        posts = records = quarantined = 0
+        for item in read_file(path, options):
+            records += 1
+            if isinstance(item, Post):
+                posts += 1
+            elif isinstance(item, Quarantined):
+                quarantined += 1
+            else:
+                assert isinstance(item, Skipped)
+        stored = duplicates = collapsed = 0
+    else:
+        quarantine_path = OUT / f"quarantine-{phase}.jsonl"
+        quarantine_path.unlink(missing_ok=True)
+        with QuarantineWriter(quarantine_path) as writer:
+            summary = ingest_paths(
+                paths=[path],
+                store=store,
+                options=options,
+                quarantine=writer,
+                batch_size=settings.batch_size,
+                collapse_window=settings.collapse_window,
+            )
+        if not summary.ok:
+            raise SystemExit(f"ingest failed: {summary.failures}")
+        posts, records = summary.posts, summary.read
+        quarantined = summary.quarantined.total()
+        stored, duplicates, collapsed = summary.stored, summary.duplicates, summary.collapsed
+        if store.count_posts() != stored:
+            raise SystemExit(f"store holds {store.count_posts()} posts, summary says {stored}")
+    seconds = time.perf_counter() - started
+    if profiler is not None and profile is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    peak = _rss_mb()
+
+    if store is not None:
+        store.close()
+        if phase == "postgres":
+            from sqlalchemy import create_engine, text
+
+            admin = create_engine(PG_URL)
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            admin.dispose()
+    return Measurement(
+        phase=phase,
+        lines=0,
+        posts=posts,
+        records=records,
+        stored=stored,
+        duplicates=duplicates,
+        collapsed=collapsed,
+        quarantined=quarantined,
+        seconds=seconds,
+        peak_rss_mb=peak,
+        baseline_rss_mb=baseline,
+    )
+
+
+def run_phase(phase: str, path: Path, profile: Path | None = None) -> Measurement:
+    """Run ``phase`` on ``path`` in a fresh interpreter and return its measurement."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", phase, str(path)]
+    if profile is not None:
+        command += ["--profile", str(profile)]
+    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    measured["lines"] = int(path.name.split("-")[2])
+    return Measurement(**measured)
+
+
+# --------------------------------------------------------------------------------------------
+# Reporting.
+# --------------------------------------------------------------------------------------------
+
+
+def _table(results: list[tuple[int, Measurement]]) -> str:
+    head = (
+        "| phase | input lines | posts | records | stored | dup / collapsed | seconds "
+        "| posts/s | records/s | peak RSS (MB) | RSS after setup (MB) |\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    )
+    rows = [head]
+    for _, m in results:
+        store_cols = (
+            f"{m.stored:,} | {m.duplicates:,} / {m.collapsed:,}" if m.phase != "parse" else "– | –"
+        )
+        rows.append(
+            f"| {m.phase} | {m.lines:,} | {m.posts:,} | {m.records:,} | {store_cols} "
+            f"| {m.seconds:,.1f} | {m.posts_per_s:,.0f} | {m.records_per_s:,.0f} "
+            f"| {m.peak_rss_mb:,.0f} | {m.baseline_rss_mb:,.0f} |"
+        )
+    return "\n".join(rows)
+
+
+def _verdicts(results: list[tuple[int, Measurement]]) -> list[str]:
+    lines = []
+    biggest = max(size for size, _ in results)
+    for phase, goal in GOALS.items():
+        at_full = [m for size, m in results if m.phase == phase and size == biggest]
+        if at_full:
+            m = at_full[0]
+            verdict = "met" if m.posts_per_s >= goal else "NOT met"
+            lines.append(
+                f"- {phase}: {m.posts_per_s:,.0f} posts/s against a goal of "
+                f"{goal:,.0f} — {verdict}."
+            )
+    peak = max(m.peak_rss_mb for _, m in results)
+    verdict = "met" if peak < RSS_GOAL_MB else "NOT met"
+    lines.append(
+        f"- Peak RSS: at most {peak:,.0f} MB against a goal of {RSS_GOAL_MB:,.0f} MB — {verdict}."
+    )
+    for phase in SCALED_PHASES:
+        sizes = sorted((size, m.peak_rss_mb) for size, m in results if m.phase == phase)
+        if len(sizes) == 2:
+            (small, low), (big, high) = sizes
+            lines.append(
+                f"- {phase} RSS at {small:,} vs {big:,} lines: {low:,.0f} MB vs "
+                f"{high:,.0f} MB ({high - low:+,.0f} MB for {big / small:.0f}× the "
+                "input)."
+            )
+    return lines
+
+
+def _section(results: list[tuple[int, Measurement]], command: str) -> str:
+    cpu = _cpu_model()
+    inputs = sorted({size for size, _ in results})
+    sizes = ", ".join(
+        f"{n:,} lines = {input_file(n).stat().st_size / 1e6:,.0f} MB gzip" for n in inputs
+    )
+    return "\n".join(
+        [
+            "## Ingest",
+            "",
+            f"Command: `{command}`",
+            "",
+            f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+            f"- Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}",
+            f"- Code: {_code_version()}",
+            f"- Input: generated Twitter v1.1 stream lines (seed {SEED}): ~3% delete notices, "
+            "~10% retweets, ~4% quotes, ~15% extended tweets, ~3% with place; "
+            f"{sizes}.",
+            "- Each phase runs in a fresh subprocess; peak RSS is that process's `ru_maxrss` "
+            '(imports, SQLAlchemy and Alembic included); "RSS after setup" is the peak before '
+            "reading starts.",
+            "- posts = parsed posts (a retweet or quote line gives two); records = posts + skipped "
+            "notices + quarantined; rates are per wall-clock second of reading/ingesting "
+            "(store creation and migrations excluded). Batch size and collapse window are the "
+            f"defaults ({get_settings().batch_size}, "
+            f"{get_settings().collapse_window_seconds // 3600} h).",
+            "",
+            _table(results),
+            "",
+            *_verdicts(results),
+            "",
+        ]
+    )
+
+
+def _code_version() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=HERE.parent,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "detector"],
+            cwd=HERE.parent,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head} (detector/ has uncommitted changes)" if dirty else head
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def write_results(section: str) -> None:
+    """Replace (or add) the ``## Ingest`` section of ``bench/RESULTS.md``."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\n"
+    pattern = re.compile(r"^## Ingest\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    RESULTS.write_text(text.rstrip("\n") + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "--posts",
+        type=int,
+        default=1_000_000,
+        help="input lines (statuses and stream notices) [1000000]",
+    )
+    parser.add_argument(
+        "--phases", default=",".join(PHASES), help="comma-separated: parse,sqlite,postgres"
+    )
+    parser.add_argument(
+        "--no-scaling", action="store_true", help="skip the runs at a fifth of the size"
+    )
+    parser.add_argument(
+        "--profile-dir", type=Path, help="write a cProfile file per phase into this folder"
+    )
+    parser.add_argument(
+        "--write-results", action="store_true", help="write the Ingest section of bench/RESULTS.md"
+    )
+    parser.add_argument("--worker", nargs=2, metavar=("PHASE", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--profile", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        phase, path = args.worker
+        print(json.dumps(asdict(_worker(phase, Path(path), args.profile))))
+        return 0
+
+    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    plan: list[tuple[int, str]] = []
+    small = max(1, args.posts // 5)
+    for phase in phases:
+        if phase in SCALED_PHASES and not args.no_scaling and small < args.posts:
+            plan.append((small, phase))
+        plan.append((args.posts, phase))
+    results: list[tuple[int, Measurement]] = []
+    for size, phase in plan:
+        path = input_file(size)
+        profile = args.profile_dir / f"{phase}-{size}.prof" if args.profile_dir else None
+        if profile is not None:
+            profile.parent.mkdir(parents=True, exist_ok=True)
+        m = run_phase(phase, path, profile)
+        results.append((size, m))
+        print(
+            f"{phase:>8} {size:>9,} lines: {m.posts:,} posts in {m.seconds:,.1f} s = "
+            f"{m.posts_per_s:,.0f} posts/s, {m.records_per_s:,.0f} records/s, "
+            f"peak RSS {m.peak_rss_mb:,.0f} MB",
+            flush=True,
+        )
+    print()
+    print(_table(results))
+    print("\n".join(_verdicts(results)))
+    if args.write_results:
+        command = "python bench/ingest.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        write_results(_section(results, command.strip()))
+        print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
