@@ -667,6 +667,13 @@ def run_phase(phase: str, path: Path, profile: Path | None = None) -> Measuremen
 # --------------------------------------------------------------------------------------------
 
 
+def _settings_note() -> str:
+    from detector.config import get_settings
+
+    settings = get_settings()
+    return f"{settings.batch_size}, {settings.collapse_window_seconds // 3600} h"
+
+
 def _table(results: list[tuple[int, Measurement]]) -> str:
     head = (
         "| phase | input lines | posts | records | stored | dup / collapsed | seconds "
@@ -740,8 +747,7 @@ def _section(results: list[tuple[int, Measurement]], command: str) -> str:
             "- posts = parsed posts (a retweet or quote line gives two); records = posts + skipped "
             "notices + quarantined; rates are per wall-clock second of reading/ingesting "
             "(store creation and migrations excluded). Batch size and collapse window are the "
-            f"defaults ({get_settings().batch_size}, "
-            f"{get_settings().collapse_window_seconds // 3600} h).",
+            f"defaults ({_settings_note()}).",
             "",
             _table(results),
             "",
