@@ -20,9 +20,10 @@ from detector.errors import StoreError
 from detector.models import Post, RawFields
 from detector.store.schema import posts
 
-__all__ = ["COLUMNS", "json_text", "write_posts"]
+__all__ = ["COLUMNS", "epoch_day", "json_text", "write_posts"]
 
 COLUMNS = tuple(column.name for column in posts.columns)
+_EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
 _SQLITE_INSERT = (
     f"INSERT INTO posts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
     "ON CONFLICT (id) DO NOTHING"
@@ -93,9 +94,22 @@ def _row(post: Post, fingerprint: str | None, created: Any, ingested: Any) -> tu
         post.quote_of,
         post.repost_of,
         fingerprint,
+        epoch_day(post.created_at),
         None if extra == b"{}" else _json_text(extra),
         ingested,
     )
+
+
+def epoch_day(moment: datetime) -> int:
+    """Days since 1970-01-01 of an aware datetime, in UTC.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> epoch_day(datetime(2021, 11, 19, 23, 59, tzinfo=UTC))
+    18950
+    """
+    return moment.astimezone(UTC).toordinal() - _EPOCH_ORDINAL
 
 
 def _sqlite_time(moment: datetime) -> str:

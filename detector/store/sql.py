@@ -32,7 +32,7 @@ from detector.clock import Clock, SystemClock
 from detector.errors import StoreError
 from detector.models import GeoPoint, Place, Post, SourceKind
 from detector.store.base import AddResult, IngestRun, SourceCount, StoreStats
-from detector.store.bulk import json_text, write_posts
+from detector.store.bulk import epoch_day, json_text, write_posts
 from detector.store.schema import ingest_runs, posts
 
 __all__ = ["SqlStore", "database_url", "migrate"]
@@ -160,10 +160,13 @@ class SqlStore:
         seen: dict[str, list[datetime]] = {}
         if prints and window > timedelta(0):
             times = [post.created_at for post, _ in keyed]
+            first, last = min(times) - window, max(times) + window
+            days = list(range(epoch_day(first), epoch_day(last) + 1))
             rows = conn.execute(
                 select(posts.c.fingerprint, posts.c.created_at).where(
+                    posts.c.created_day.in_(days),
                     _one_of(conn, posts.c.fingerprint, sorted(prints)),
-                    posts.c.created_at.between(min(times) - window, max(times) + window),
+                    posts.c.created_at.between(first, last),
                 )
             )
             for fingerprint, created in rows:
@@ -289,6 +292,7 @@ def _utc(value: datetime) -> datetime:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA page_size=16384")  # only takes effect on a new file
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")

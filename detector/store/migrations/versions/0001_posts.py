@@ -39,13 +39,14 @@ def upgrade() -> None:
         sa.Column("quote_of", sa.String(512)),
         sa.Column("repost_of", sa.String(512)),
         sa.Column("fingerprint", sa.String(32)),
+        sa.Column("created_day", sa.Integer(), nullable=False),
         sa.Column("extra", JSONColumn),
         sa.Column("ingested_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_posts"),
     )
     op.create_index("ix_posts_created_at", "posts", ["created_at"])
     op.create_index("ix_posts_source_name_created_at", "posts", ["source_name", "created_at"])
-    op.create_index("ix_posts_fingerprint_created_at", "posts", ["fingerprint", "created_at"])
+    op.create_index("ix_posts_created_day_fingerprint", "posts", ["created_day", "fingerprint"])
     op.create_index("ix_posts_repost_of", "posts", ["repost_of"])
     op.create_table(
         "ingest_runs",
