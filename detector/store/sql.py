@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,16 +15,12 @@ from alembic.config import Config
 from sqlalchemy import (
     Connection,
     Engine,
-    String,
-    any_,
-    bindparam,
     create_engine,
     event,
     func,
     insert,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -32,7 +28,8 @@ from detector.clock import Clock, SystemClock
 from detector.errors import StoreError
 from detector.models import GeoPoint, Place, Post, SourceKind
 from detector.store.base import AddResult, IngestRun, SourceCount, StoreStats
-from detector.store.bulk import epoch_day, json_text, write_posts
+from detector.store.bulk import json_text, write_posts
+from detector.store.lookups import existing_ids, recent_fingerprints
 from detector.store.schema import ingest_runs, posts
 
 __all__ = ["SqlStore", "database_url", "migrate"]
@@ -134,7 +131,7 @@ class SqlStore:
         duplicates = len(batch) - len(unique)
         try:
             with self.engine.begin() as conn:
-                known = self._existing_ids(conn, list(unique))
+                known = existing_ids(conn, unique.keys())
                 duplicates += len(known)
                 fresh = [p for p in unique.values() if p.id not in known]
                 keep = self._not_collapsed(conn, fresh, collapse_window)
@@ -146,34 +143,20 @@ class SqlStore:
         return AddResult(stored=stored, duplicates=duplicates, collapsed=len(fresh) - len(keep))
 
     @staticmethod
-    def _existing_ids(conn: Connection, ids: list[str]) -> set[str]:
-        if not ids:
-            return set()
-        return set(conn.scalars(select(posts.c.id).where(_one_of(conn, posts.c.id, ids))))
-
-    @staticmethod
     def _not_collapsed(
-        conn: Connection, fresh: Iterable[Post], window: timedelta
+        conn: Connection, fresh: Sequence[Post], window: timedelta
     ) -> list[tuple[Post, str | None]]:
         keyed = [(post, post.fingerprint) for post in fresh]
-        prints = {fp for _, fp in keyed if fp is not None}
+        if window <= timedelta(0):
+            return keyed
         seen: dict[str, list[datetime]] = {}
-        if prints and window > timedelta(0):
+        prints = {fp for _, fp in keyed if fp is not None}
+        if prints:
             times = [post.created_at for post, _ in keyed]
-            first, last = min(times) - window, max(times) + window
-            days = list(range(epoch_day(first), epoch_day(last) + 1))
-            rows = conn.execute(
-                select(posts.c.fingerprint, posts.c.created_at).where(
-                    posts.c.created_day.in_(days),
-                    _one_of(conn, posts.c.fingerprint, sorted(prints)),
-                    posts.c.created_at.between(first, last),
-                )
-            )
-            for fingerprint, created in rows:
-                seen.setdefault(fingerprint, []).append(created)
+            seen = recent_fingerprints(conn, prints, min(times) - window, max(times) + window)
         keep = []
         for post, fp in keyed:
-            if fp is not None and window > timedelta(0):
+            if fp is not None:
                 times = seen.setdefault(fp, [])
                 if any(abs(post.created_at - t) <= window for t in times):
                     continue
@@ -269,18 +252,6 @@ class SqlStore:
             busiest_hours=hours.most_common(top),
             runs=runs,
         )
-
-
-def _one_of(conn: Connection, column: Any, values: list[str]) -> Any:
-    """``column IN values`` with one parameter instead of thousands (an array on PostgreSQL,
-    a JSON array unpacked by ``json_each`` on SQLite): batches are large and compiling a
-    statement with thousands of parameters costs more than running it."""
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(String)))
-    unpacked = func.json_each(bindparam(None, json_text(values), type_=String)).table_valued(
-        "value"
-    )
-    return column.in_(select(unpacked.c.value))
 
 
 def _utc(value: datetime) -> datetime:
