@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 SEED = 20211119
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 # --------------------------------------------------------------------------------------------
 # Input generation: Twitter API v1.1 statuses as archived from the streaming API.
@@ -272,34 +272,8 @@ class TweetFactory:
             text = f"Status update: {user['screen_name']} service monitor reports errors"
         media = rng.random() < 0.08
         entities = self._entities(text, media)
-        status: dict[str, Any] = {
-            "created_at": _twitter_time(datetime.fromtimestamp(ms / 1000, UTC)),
-            "id": sid,
-            "id_str": str(sid),
-            "text": text,
-            "source": rng.choice(_SOURCES),
-            "truncated": False,
-            "in_reply_to_status_id": None,
-            "in_reply_to_status_id_str": None,
-            "in_reply_to_user_id": None,
-            "in_reply_to_user_id_str": None,
-            "in_reply_to_screen_name": None,
-            "user": user,
-            "geo": None,
-            "coordinates": None,
-            "place": None,
-            "contributors": None,
-            "is_quote_status": False,
-            "quote_count": 0,
-            "reply_count": 0,
-            "retweet_count": 0,
-            "favorite_count": 0,
-            "entities": entities,
-            "favorited": False,
-            "retweeted": False,
-            "filter_level": "low",
-            "lang": lang,
-        }
+        status = _skeleton(rng, sid, ms, text, user)
+        status.update(entities=entities, lang=lang)
         if media:
             status["extended_entities"] = {"media": entities["media"]}
             status["possibly_sensitive"] = False
@@ -382,28 +356,8 @@ class TweetFactory:
         sid = _snowflake(rng, ms)
         user = rng.choice(self.users)
         return {
-            "created_at": _twitter_time(datetime.fromtimestamp(ms / 1000, UTC)),
-            "id": sid,
-            "id_str": str(sid),
-            "text": text,
-            "source": rng.choice(_SOURCES),
-            "truncated": False,
-            "in_reply_to_status_id": None,
-            "in_reply_to_status_id_str": None,
-            "in_reply_to_user_id": None,
-            "in_reply_to_user_id_str": None,
-            "in_reply_to_screen_name": None,
-            "user": user,
-            "geo": None,
-            "coordinates": None,
-            "place": None,
-            "contributors": None,
+            **_skeleton(rng, sid, ms, text, user),
             "retweeted_status": original,
-            "is_quote_status": False,
-            "quote_count": 0,
-            "reply_count": 0,
-            "retweet_count": 0,
-            "favorite_count": 0,
             "entities": {
                 "hashtags": [],
                 "urls": [],
@@ -418,9 +372,6 @@ class TweetFactory:
                     }
                 ],
             },
-            "favorited": False,
-            "retweeted": False,
-            "filter_level": "low",
             "lang": original["lang"],
         }
 
@@ -459,6 +410,38 @@ class TweetFactory:
                     record = self.status(self.clock_ms)
                 record["timestamp_ms"] = str(self.clock_ms)
             yield orjson.dumps(record) + b"\n"
+
+
+def _skeleton(
+    rng: random.Random, sid: int, ms: int, text: str, user: dict[str, Any]
+) -> dict[str, Any]:
+    """The fields every v1.1 status has, in the API's order, with their usual values."""
+    return {
+        "created_at": _twitter_time(datetime.fromtimestamp(ms / 1000, UTC)),
+        "id": sid,
+        "id_str": str(sid),
+        "text": text,
+        "source": rng.choice(_SOURCES),
+        "truncated": False,
+        "in_reply_to_status_id": None,
+        "in_reply_to_status_id_str": None,
+        "in_reply_to_user_id": None,
+        "in_reply_to_user_id_str": None,
+        "in_reply_to_screen_name": None,
+        "user": user,
+        "geo": None,
+        "coordinates": None,
+        "place": None,
+        "contributors": None,
+        "is_quote_status": False,
+        "quote_count": 0,
+        "reply_count": 0,
+        "retweet_count": 0,
+        "favorite_count": 0,
+        "favorited": False,
+        "retweeted": False,
+        "filter_level": "low",
+    }
 
 
 def input_file(count: int, out: Path) -> Path:
