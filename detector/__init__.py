@@ -17,6 +17,7 @@ from detector.errors import (
     SourceNotFound,
     StoreError,
     UnknownFormat,
+    UnknownService,
 )
 from detector.ingest.files import ReadOptions, read_file
 from detector.ingest.generic import ColumnMapping
@@ -45,6 +46,7 @@ __all__ = [
     "StoreError",
     "SystemClock",
     "UnknownFormat",
+    "UnknownService",
     "get_settings",
     "ingest_paths",
     "read_file",

@@ -13,7 +13,8 @@ nothing in ``detector/`` knows about HTTP.
     │   ├── CorruptArchive                 compressed stream is damaged
     │   └── UnknownFormat (ValueError)     content matches no reader
     ├── RecordError (ValueError)          one record is malformed (quarantined, never fatal)
-    └── StoreError                        the database cannot be opened or written
+    ├── StoreError                        the database cannot be opened or written
+    └── UnknownService (LookupError)      no such service in the catalog
 """
 
 from __future__ import annotations
@@ -70,3 +71,11 @@ class RecordError(DetectorError, ValueError):
 
 class StoreError(DetectorError):
     """The store cannot be opened, migrated or written."""
+
+
+class UnknownService(DetectorError, LookupError):
+    """No service in the catalog has this slug."""
+
+    def __init__(self, slug: str, catalog: str) -> None:
+        self.slug = slug
+        super().__init__(f"no service with slug {slug!r} in {catalog}")
