@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from detector.clock import SystemClock
 from detector.config import Settings, get_settings
@@ -186,6 +187,82 @@ def stats(
     except DetectorError as exc:
         raise _fail(exc) from None
     out.print(render_stats(result))
+
+
+@app.command()
+def train(
+    data: Annotated[
+        Path | None, typer.Option(help="Labelled examples [default: data/training/examples.jsonl].")
+    ] = None,
+    models_dir: Annotated[
+        Path | None, typer.Option("--models", help="Where models go [default: models/].")
+    ] = None,
+    version: Annotated[str, typer.Option(help="Model version (a folder per version).")] = "1",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Train the outage-complaint classifier and save it with its scores in meta.json."""
+    # Imported here: scikit-learn takes a second to import, and ingest does not need it.
+    from detector.nlp.persist import default_models_dir
+    from detector.nlp.training import default_training_path, train_and_save
+
+    try:
+        folder, scores = train_and_save(
+            data=data or default_training_path(),
+            models_dir=models_dir or default_models_dir(),
+            version=version,
+            seed=seed,
+            trained_at=SystemClock().now().isoformat(timespec="seconds"),
+        )
+    except DetectorError as exc:
+        raise _fail(exc) from None
+    table = Table(
+        "split",
+        "n",
+        "outage",
+        "precision",
+        "recall",
+        "F1",
+        title="Outage classifier",
+        title_justify="left",
+    )
+    for split, s in scores.items():
+        table.add_row(
+            split,
+            f"{s.n:,}",
+            f"{s.positives:,}",
+            f"{s.precision:.3f}",
+            f"{s.recall:.3f}",
+            f"{s.f1:.3f}",
+        )
+    out.print(table)
+    out.print(f"saved {folder}")
+
+
+@app.command()
+def classify(
+    text: Annotated[str, typer.Argument(help="The post to classify.", show_default=False)],
+    models_dir: Annotated[
+        Path | None, typer.Option("--models", help="Where models are [default: models/].")
+    ] = None,
+) -> None:
+    """Print the probability that TEXT reports an outage."""
+    from detector.nlp.classifier import outage_probabilities
+    from detector.nlp.persist import latest_model_dir, load_model
+    from detector.nlp.training import MODEL_NAME
+
+    try:
+        saved = load_model(latest_model_dir(MODEL_NAME, models_dir))
+    except DetectorError as exc:
+        raise _fail(exc) from None
+    probability = float(outage_probabilities(saved.model, [text])[0])
+    out.print_json(
+        data={
+            "text": text,
+            "outage_probability": round(probability, 4),
+            "is_outage": probability >= 0.5,
+            "model": f"{saved.meta['name']}-{saved.meta['version']}",
+        }
+    )
 
 
 def main() -> None:

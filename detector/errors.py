@@ -14,6 +14,8 @@ nothing in ``detector/`` knows about HTTP.
     │   └── UnknownFormat (ValueError)     content matches no reader
     ├── RecordError (ValueError)          one record is malformed (quarantined, never fatal)
     ├── StoreError                        the database cannot be opened or written
+    ├── ModelError                        a trained model cannot be used
+    │   └── ModelNotFound (FileNotFoundError)
     └── UnknownService (LookupError)      no such service in the catalog
 """
 
@@ -79,3 +81,18 @@ class UnknownService(DetectorError, LookupError):
     def __init__(self, slug: str, catalog: str) -> None:
         self.slug = slug
         super().__init__(f"no service with slug {slug!r} in {catalog}")
+
+
+class ModelError(DetectorError):
+    """A trained model cannot be loaded or used (damaged, or written by another version)."""
+
+    def __init__(self, path: Path | str, message: str) -> None:
+        self.path = str(path)
+        super().__init__(f"{self.path}: {message}")
+
+
+class ModelNotFound(ModelError, FileNotFoundError):
+    """No trained model where one was expected."""
+
+    def __init__(self, path: Path | str, hint: str = "train one with `outage-radar train`") -> None:
+        super().__init__(path, f"no trained model here; {hint}")
