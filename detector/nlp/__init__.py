@@ -17,12 +17,15 @@ from detector.nlp.catalog import (
     load_catalog,
 )
 from detector.nlp.gazetteer import Gazetteer, default_gazetteer_dir
+from detector.nlp.locations import LocationExtractor, LocationMention
 from detector.nlp.services import ServiceMatcher, ServiceMention
 
 __all__ = [
     "CATEGORIES",
     "Catalog",
     "Gazetteer",
+    "LocationExtractor",
+    "LocationMention",
     "Service",
     "ServiceMatcher",
     "ServiceMention",

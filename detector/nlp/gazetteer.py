@@ -91,6 +91,7 @@ class Gazetteer:
         self._admin1_names = index_names(self.admin1s, lambda a: (a.name, *a.names))
         self._admin1_abbr = index_abbreviations(self.admin1s)
         self._city_names = index_names(self.cities, lambda c: (c.name, c.ascii_name, *c.names))
+        self._grid: dict[tuple[int, int], list[City]] | None = None
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Gazetteer:
@@ -256,6 +257,38 @@ class Gazetteer:
             if inside and score(inside[0])[:2] == score(best)[:2]:
                 return inside[0]
         return best
+
+    def name_keys(self) -> frozenset[str]:
+        """Every name key (see ``name_key``) of a country, subdivision or city, for matchers."""
+        return frozenset(self._country_names) | frozenset(self._admin1_names) | frozenset(
+            self._city_names
+        )
+
+    def abbreviations(self) -> frozenset[str]:
+        """Every abbreviation ("US", "NSW", "TN"), exactly as written."""
+        return frozenset(self._country_abbr) | frozenset(self._admin1_abbr)
+
+    def nearest_city(self, lat: float, lon: float) -> City | None:
+        """The gazetteer city closest to a point (within about 1.5 degrees), or ``None``.
+
+        Examples
+        --------
+        >>> Gazetteer.load().nearest_city(37.56, 126.97).name
+        'Seoul'
+        """
+        if self._grid is None:  # built on first use: most runs never see coordinates
+            self._grid = {}
+            for city in self.cities:
+                self._grid.setdefault((int(city.lat // 1), int(city.lon // 1)), []).append(city)
+        grid = self._grid
+        cell = (int(lat // 1), int(lon // 1))
+        near = [
+            city
+            for dlat in (-1, 0, 1)
+            for dlon in (-1, 0, 1)
+            for city in grid.get((cell[0] + dlat, cell[1] + dlon), ())
+        ]
+        return min(near, key=lambda c: (c.lat - lat) ** 2 + (c.lon - lon) ** 2, default=None)
 
     def is_stopword(self, name: str) -> bool:
         """Whether ``name`` is a place name that is also a common word ("Reading", "nice").
