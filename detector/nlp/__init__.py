@@ -19,16 +19,21 @@ from detector.nlp.catalog import (
 from detector.nlp.gazetteer import Gazetteer, default_gazetteer_dir
 from detector.nlp.locations import LocationExtractor, LocationMention
 from detector.nlp.services import ServiceMatcher, ServiceMention
+from detector.nlp.symptoms import ErrorMention, FeatureMention, SymptomReport, SymptomRules
 
 __all__ = [
     "CATEGORIES",
     "Catalog",
+    "ErrorMention",
+    "FeatureMention",
     "Gazetteer",
     "LocationExtractor",
     "LocationMention",
     "Service",
     "ServiceMatcher",
     "ServiceMention",
+    "SymptomReport",
+    "SymptomRules",
     "Term",
     "default_catalog_path",
     "default_gazetteer_dir",
