@@ -14,12 +14,13 @@ from rich.table import Table
 from detector.clock import SystemClock
 from detector.config import Settings, get_settings
 from detector.console import render_stats, render_summary
-from detector.errors import DetectorError
+from detector.errors import ConfigError, DetectorError
 from detector.ingest.files import ReadOptions
 from detector.ingest.formats import FORMATS
 from detector.ingest.generic import ColumnMapping
 from detector.ingest.quarantine import QuarantineWriter
 from detector.ingest.service import ingest_paths
+from detector.models import Post, SourceKind
 from detector.samples import sample_posts_dir
 from detector.store.sql import SqlStore
 
@@ -245,24 +246,93 @@ def classify(
         Path | None, typer.Option("--models", help="Where models are [default: models/].")
     ] = None,
 ) -> None:
-    """Print the probability that TEXT reports an outage."""
-    from detector.nlp.classifier import outage_probabilities
-    from detector.nlp.persist import latest_model_dir, load_model
-    from detector.nlp.training import MODEL_NAME
+    """Print the annotation of TEXT: outage probability, services, symptoms, places."""
+    # Imported here: scikit-learn takes a second to import, and ingest does not need it.
+    from detector.nlp.analyzer import Analyzer
 
     try:
-        saved = load_model(latest_model_dir(MODEL_NAME, models_dir))
+        analyzer = Analyzer.load(models_dir=models_dir, locations="all")
     except DetectorError as exc:
         raise _fail(exc) from None
-    probability = float(outage_probabilities(saved.model, [text])[0])
-    out.print_json(
-        data={
-            "text": text,
-            "outage_probability": round(probability, 4),
-            "is_outage": probability >= 0.5,
-            "model": f"{saved.meta['name']}-{saved.meta['version']}",
-        }
+    post = Post(
+        id="generic:cli:1",
+        source_kind=SourceKind.GENERIC,
+        source_name="cli",
+        created_at=SystemClock().now(),
+        text=text if text.strip() else " .",
     )
+    (annotation,) = analyzer.annotate([post])
+    out.print_json(data={"text": text, **annotation.as_dict()})
+
+
+@app.command()
+def annotate(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders to read.", show_default=False)
+    ],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="JSON lines file to write.")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="Record format (detected if left out).")
+    ] = None,
+    text_column: Annotated[
+        str | None, typer.Option(help="Plain CSV/JSONL: the column holding the text.")
+    ] = None,
+    id_column: Annotated[str | None, typer.Option(help="Plain CSV/JSONL: the id column.")] = None,
+    locations: Annotated[
+        str, typer.Option(help="Extract places for 'likely' complaints only, or for 'all' posts.")
+    ] = "likely",
+    quarantine: Annotated[
+        Path | None, typer.Option(help="Where malformed records go [default: quarantine.jsonl].")
+    ] = None,
+    models_dir: Annotated[
+        Path | None, typer.Option("--models", help="Where models are [default: models/].")
+    ] = None,
+) -> None:
+    """Annotate posts from files into JSON lines (one object per post), without storing them."""
+    from detector.nlp.analyzer import Analyzer
+    from detector.nlp.annotate import annotate_paths
+
+    if locations not in ("likely", "all"):
+        raise _fail(ConfigError(f"--locations must be 'likely' or 'all', got: {locations!r}"))
+    try:
+        settings = get_settings(quarantine_path=quarantine)
+        mapping = None
+        if text_column is not None:
+            columns = {"text": text_column, **({"id": id_column} if id_column else {})}
+            mapping = ColumnMapping(columns=columns, undated=SystemClock().now())
+        options = ReadOptions(format=fmt or ("generic" if mapping else None), mapping=mapping)
+        analyzer = Analyzer.load(models_dir=models_dir, locations=locations)
+    except DetectorError as exc:
+        raise _fail(exc) from None
+    with (
+        out_path.open("wb") as sink,
+        QuarantineWriter(settings.quarantine_path) as writer,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed:,.0f} posts"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("annotating", total=None)
+        summary = annotate_paths(
+            paths=paths,
+            options=options,
+            analyzer=analyzer,
+            out=sink,
+            quarantine=writer,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    out.print(
+        f"annotated {summary.posts:,} posts ({summary.outages:,} outage reports) "
+        f"into {out_path}; quarantined {summary.quarantined.total():,}"
+    )
+    for failure in summary.failures:
+        err.print(f"[red]error:[/red] {failure.path}: {failure.message}", highlight=False)
+    if summary.failures:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

@@ -16,7 +16,8 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -62,7 +63,8 @@ class ColumnMapping:
 
     columns: Mapping[str, str]
     timezone: str | None = None
-    extra_columns: bool = field(default=True)
+    undated: datetime | None = None
+    """Time given to every record when no column holds one (annotating plain text)."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.columns) - set(MAPPABLE_FIELDS))
@@ -71,7 +73,8 @@ class ColumnMapping:
                 f"unknown post field(s) in mapping: {', '.join(unknown)}; "
                 f"known: {', '.join(MAPPABLE_FIELDS)}"
             )
-        missing = [f for f in _REQUIRED if f not in self.columns]
+        required = _REQUIRED if self.undated is None else ("text",)
+        missing = [f for f in required if f not in self.columns]
         if missing:
             raise ConfigError(f"mapping needs a column for: {', '.join(missing)}")
         if self.timezone is not None:
@@ -153,14 +156,11 @@ class GenericParser(RecordParser):
         """Return the mapped post; records without an id get a stable content-derived one."""
         get = self.mapping.value
         text = require_text(get(record, "text"), field=self.mapping.columns["text"])
-        stamp = get(record, "created_at")
+        column = self.mapping.columns.get("created_at")
+        stamp: Any = self.mapping.undated if column is None else get(record, "created_at")
         if stamp is None or stamp == "":
-            raise RecordError(
-                "missing_timestamp", "no timestamp", field=self.mapping.columns["created_at"]
-            )
-        created = parse_timestamp(
-            stamp, naive_tz=self.naive_tz, field=self.mapping.columns["created_at"]
-        )
+            raise RecordError("missing_timestamp", "no timestamp", field=column)
+        created = parse_timestamp(stamp, naive_tz=self.naive_tz, field=column or "created_at")
         source = self.source_name or optional_str(get(record, "source_name")) or "generic"
         author = optional_str(get(record, "author_id")) or optional_str(
             get(record, "author_handle")

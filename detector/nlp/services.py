@@ -90,8 +90,12 @@ class ServiceMatcher:
         self._unspaced: dict[str, list[Term]] = defaultdict(list)
         # "#ModelY", "#TeslaApp": hashtags run a multi-word name together.
         self._joined: dict[str, list[Term]] = defaultdict(list)
+        aliases = {(t.slug, t.text.casefold()) for t in catalog.terms() if t.kind == "alias"}
         for term in catalog.terms():
             key = term.text.casefold()
+            if term.kind == "app" and (term.slug, key) not in aliases:
+                # App store names are often plain words ("Shop", "Home", "Wallet").
+                term = term._replace(ambiguous=True)
             if _UNSPACED_RE.search(key):
                 self._unspaced[key].append(term)
             else:

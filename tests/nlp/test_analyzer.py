@@ -115,3 +115,45 @@ def test_tesla_sample_outage_posts(analyzer):
     assert "500 server error" in errors and "unlock" in features
     countries = {a.country for a in flagged}
     assert {"US", "CA", "KR", "AU", "NO"} <= countries
+
+
+def test_cli_classify_prints_the_annotation():
+    from typer.testing import CliRunner
+
+    from detector.cli import app
+
+    result = CliRunner().invoke(app, ["classify", "instagram down again?? here in Toronto"])
+    assert result.exit_code == 0, result.output
+    record = orjson.loads(result.stdout)
+    assert record["is_outage"] and record["country"] == "CA"
+    assert [s["slug"] for s in record["services"]] == ["instagram"]
+
+
+def test_cli_annotate_files_and_plain_csv(tmp_path):
+    from typer.testing import CliRunner
+
+    from detector.cli import app
+
+    csv = tmp_path / "texts.csv"
+    csv.write_text("msg_id,msg\n7,PSN login error again\n8,what a lovely morning\n")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        app,
+        [
+            "annotate",
+            str(csv),
+            "--out",
+            str(out),
+            "--text-column",
+            "msg",
+            "--id-column",
+            "msg_id",
+            "--quarantine",
+            str(tmp_path / "q.jsonl"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert [r["id"] for r in rows] == ["generic:generic:7", "generic:generic:8"]
+    assert [r["is_outage"] for r in rows] == [True, False]
+    assert rows[0]["services"][0]["slug"] == "psn"
