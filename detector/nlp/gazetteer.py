@@ -260,8 +260,10 @@ class Gazetteer:
 
     def name_keys(self) -> frozenset[str]:
         """Every name key (see ``name_key``) of a country, subdivision or city, for matchers."""
-        return frozenset(self._country_names) | frozenset(self._admin1_names) | frozenset(
-            self._city_names
+        return (
+            frozenset(self._country_names)
+            | frozenset(self._admin1_names)
+            | frozenset(self._city_names)
         )
 
     def abbreviations(self) -> frozenset[str]:
