@@ -28,6 +28,7 @@ from detector.errors import ConfigError, RecordError
 from detector.ingest.base import RecordParser, Skipped, optional_str, require_text
 from detector.ingest.timestamps import parse_timestamp
 from detector.models import GeoPoint, Post, SourceKind
+from detector.yamlio import load_yaml
 
 __all__ = ["MAPPABLE_FIELDS", "ColumnMapping", "GenericParser"]
 
@@ -109,7 +110,7 @@ class ColumnMapping:
             elif path.suffix == ".json":
                 data = json.loads(text)
             else:
-                data = yaml.safe_load(text)
+                data = load_yaml(text)
         except (ValueError, yaml.YAMLError) as exc:
             raise ConfigError(f"{path}: invalid mapping file: {exc}") from None
         if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, NoReturn
 import yaml
 
 from detector.errors import ConfigError, SourceNotFound, UnknownService
+from detector.yamlio import load_yaml
 
 __all__ = ["CATEGORIES", "Catalog", "Service", "Term", "default_catalog_path", "load_catalog"]
 
@@ -193,7 +194,7 @@ class Catalog:
         if not path.is_file():
             raise SourceNotFound(path)
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = load_yaml(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
         if not isinstance(raw, list):

@@ -16,6 +16,7 @@ from typing import Any, Generic, NoReturn, TypeVar
 import yaml
 
 from detector.errors import ConfigError, SourceNotFound
+from detector.yamlio import load_yaml
 
 __all__ = ["SYMPTOM_CATEGORIES", "PhraseScanner", "RuleFile", "default_symptoms_path", "read_rules"]
 
@@ -183,7 +184,7 @@ def read_rules(path: Path | str) -> RuleFile:
     if not path.is_file():
         raise SourceNotFound(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, Mapping):
