@@ -47,6 +47,9 @@ CJK = frozenset({"ja", "ko"})
 #: weak examples per language; variants per seed by (language, label)
 WEAK_PER_LANG = {"en": 1000, "de": 45, "es": 45, "fr": 55, "pt": 50, "it": 55, "ja": 55, "ko": 60}
 VARIANTS = {"en": (3.0, 0.5), "default": (2.0, 1.0)}  # expected count (for label 0, label 1)
+#: topical seed files (``<lang>_<topic>.jsonl``) override VARIANTS: everyday chatter is many
+#: seeds and gets few variants, reply-style reports get more (keeps the label balance)
+TOPIC_VARIANTS = {"chatter": (0.15, 1.0), "replies": (0.15, 2.0)}
 WEAK_NEGATIVE_SHARE = {"en": 0.7}  # others 0.5
 EMOJI = ["😭", "🙄", "😡", "💀", "🤦", "😩", "🙃", "😤", "😂", "👀", "😑", "🥲", "🤬", "🔥", "‼️"]
 FRIENDS = [
@@ -88,12 +91,20 @@ def load_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def load_seeds(seed_dir: Path) -> list[dict[str, Any]]:
+    """Seeds of ``<lang>.jsonl``, then of the topical files ``<lang|xx>_<topic>.jsonl``.
+
+    A topical file's rows carry ``lang`` themselves when the file is ``xx_*`` (several
+    languages); its ``topic`` is kept in the row (for per-topic variant counts). Topical
+    files are read after the per-language ones so adding one leaves earlier output unchanged.
+    """
     rows = []
-    for path in sorted(seed_dir.glob("*.jsonl")):
+    paths = sorted(seed_dir.glob("*.jsonl"), key=lambda p: ("_" in p.stem, p.name))
+    for path in paths:
         if path.stem == "review":
             continue
+        lang, _, topic = path.stem.partition("_")
         for row in load_jsonl(path):
-            rows.append({**row, "lang": path.stem})
+            rows.append({**row, "lang": row.get("lang") or lang, "topic": topic})
     return rows
 
 
@@ -307,7 +318,8 @@ def build(*, seed_dir: Path = SEEDS, seed: int = 13) -> list[dict[str, Any]]:
         add(row)
     for row in seeds:
         group = "s-" + text_id(row["lang"] + " " + row["text"])
-        expected = VARIANTS.get(row["lang"], VARIANTS["default"])[row["label"]]
+        table = TOPIC_VARIANTS.get(row["topic"]) or VARIANTS.get(row["lang"], VARIANTS["default"])
+        expected = table[row["label"]]
         wanted = int(expected) + (rng.random() < expected - int(expected))
         made = 0
         for _ in range(4 * wanted):

@@ -16,8 +16,9 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
 
-__all__ = ["make_pipeline", "normalise", "outage_probabilities"]
+__all__ = ["make_pipeline", "normalise", "normalise_all", "outage_probabilities"]
 
 _URL_RE = re.compile(r"https?://\S+|www\.\S+")
 _MENTION_RE = re.compile(r"@\w{1,30}")
@@ -42,10 +43,15 @@ def normalise(text: str) -> str:
     return _SPACES_RE.sub(" ", text).strip()
 
 
+def normalise_all(texts: Sequence[str]) -> list[str]:
+    """``normalise`` over a batch (the pipeline's first step)."""
+    return [normalise(text) for text in texts]
+
+
 def make_pipeline(
     *,
     word_ngrams: tuple[int, int] = (1, 2),
-    char_ngrams: tuple[int, int] | None = (2, 5),
+    char_ngrams: tuple[int, int] | None = (3, 5),
     min_df: int = 2,
     c: float = 4.0,
     seed: int = 0,
@@ -76,7 +82,7 @@ def make_pipeline(
         (
             "word",
             TfidfVectorizer(
-                preprocessor=normalise,
+                lowercase=False,
                 token_pattern=r"(?u)@?\b\w+\b|[!?]",
                 ngram_range=word_ngrams,
                 min_df=min_df,
@@ -90,7 +96,7 @@ def make_pipeline(
             (
                 "char",
                 TfidfVectorizer(
-                    preprocessor=normalise,
+                    lowercase=False,
                     analyzer="char_wb",
                     ngram_range=char_ngrams,
                     min_df=min_df,
@@ -102,7 +108,14 @@ def make_pipeline(
     classifier = LogisticRegression(
         C=c, class_weight="balanced", max_iter=5000, solver="liblinear", random_state=seed
     )
-    return Pipeline([("features", FeatureUnion(features)), ("classifier", classifier)])
+    return Pipeline(
+        [
+            # Normalised once for both feature sets (it is a fifth of the prediction time).
+            ("normalise", FunctionTransformer(normalise_all)),
+            ("features", FeatureUnion(features)),
+            ("classifier", classifier),
+        ]
+    )
 
 
 def outage_probabilities(model: Pipeline, texts: Sequence[str]) -> np.ndarray[Any, Any]:
