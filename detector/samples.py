@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from detector.errors import SourceNotFound
+from detector.paths import project_path
 
 __all__ = ["sample_posts_dir"]
 
@@ -19,11 +19,4 @@ def sample_posts_dir(start: Path | None = None) -> Path:
     SourceNotFound
         When neither the checkout nor ``start`` (default: the working directory) has it.
     """
-    candidates = [
-        Path(__file__).resolve().parents[1] / _RELATIVE,
-        (start or Path.cwd()) / _RELATIVE,
-    ]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    raise SourceNotFound(candidates[-1])
+    return project_path(_RELATIVE, start=start)

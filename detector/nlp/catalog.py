@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, NoReturn
 import yaml
 
 from detector.errors import ConfigError, SourceNotFound, UnknownService
+from detector.paths import project_path
 from detector.yamlio import load_yaml
 
 __all__ = ["CATEGORIES", "Catalog", "Service", "Term", "default_catalog_path", "load_catalog"]
@@ -276,14 +277,7 @@ def default_catalog_path(start: Path | None = None) -> Path:
     >>> default_catalog_path().name
     'services.yaml'
     """
-    candidates = [
-        Path(__file__).resolve().parents[2] / _RELATIVE,
-        (start or Path.cwd()) / _RELATIVE,
-    ]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise SourceNotFound(candidates[-1])
+    return project_path(_RELATIVE, start=start)
 
 
 def load_catalog(path: Path | str | None = None) -> Catalog:

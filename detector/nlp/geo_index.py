@@ -12,6 +12,7 @@ import orjson
 
 from detector.errors import InputError, SourceNotFound
 from detector.nlp.geo_records import Admin1, City, Country, name_key
+from detector.paths import project_path
 
 __all__ = [
     "default_gazetteer_dir",
@@ -39,14 +40,7 @@ def default_gazetteer_dir(start: Path | None = None) -> Path:
     >>> default_gazetteer_dir().name
     'gazetteer'
     """
-    candidates = [
-        Path(__file__).resolve().parents[2] / _RELATIVE,
-        (start or Path.cwd()) / _RELATIVE,
-    ]
-    for candidate in candidates:
-        if (candidate / "cities.jsonl.gz").is_file():
-            return candidate
-    raise SourceNotFound(candidates[-1])
+    return project_path(_RELATIVE, start=start, marker="cities.jsonl.gz")
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:

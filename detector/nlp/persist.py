@@ -18,7 +18,8 @@ from typing import Any
 
 import joblib
 
-from detector.errors import ModelError, ModelNotFound
+from detector.errors import ModelError, ModelNotFound, SourceNotFound
+from detector.paths import project_path
 
 __all__ = ["SavedModel", "default_models_dir", "latest_model_dir", "load_model", "save_model"]
 
@@ -38,8 +39,10 @@ class SavedModel:
 
 def default_models_dir() -> Path:
     """The ``models/`` folder of the checkout the package runs from (or of the working dir)."""
-    beside_package = Path(__file__).resolve().parents[2] / "models"
-    return beside_package if beside_package.is_dir() else Path.cwd() / "models"
+    try:
+        return project_path("models")
+    except SourceNotFound:  # `outage-radar train` creates it
+        return Path.cwd() / "models"
 
 
 def library_versions() -> dict[str, str]:

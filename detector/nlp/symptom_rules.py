@@ -16,6 +16,7 @@ from typing import Any, Generic, NoReturn, TypeVar
 import yaml
 
 from detector.errors import ConfigError, SourceNotFound
+from detector.paths import project_path
 from detector.yamlio import load_yaml
 
 __all__ = ["SYMPTOM_CATEGORIES", "PhraseScanner", "RuleFile", "default_symptoms_path", "read_rules"]
@@ -294,7 +295,4 @@ def default_symptoms_path(start: Path | None = None) -> Path:
     >>> default_symptoms_path().name
     'symptoms.yaml'
     """
-    for root in (Path(__file__).resolve().parents[2], start or Path.cwd()):
-        if (root / _RELATIVE).is_file():
-            return root / _RELATIVE
-    raise SourceNotFound((start or Path.cwd()) / _RELATIVE)
+    return project_path(_RELATIVE, start=start)

@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 
 from detector.errors import ConfigError, SourceNotFound
 from detector.nlp.classifier import make_pipeline, outage_probabilities
+from detector.paths import project_path
 
 __all__ = ["Example", "Scores", "default_training_path", "evaluate", "load_examples", "train"]
 
@@ -109,8 +110,7 @@ def _prf(labels: Sequence[int], predicted: Sequence[bool]) -> tuple[float, float
 
 def default_training_path() -> Path:
     """``data/training/examples.jsonl`` of the checkout (or of the working directory)."""
-    beside = Path(__file__).resolve().parents[2] / "data" / "training" / "examples.jsonl"
-    return beside if beside.is_file() else Path.cwd() / "data" / "training" / "examples.jsonl"
+    return project_path(Path("data") / "training" / "examples.jsonl")
 
 
 def load_examples(path: Path) -> list[Example]:
