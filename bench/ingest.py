@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from results import write_section
 from tweetgen import SEED, input_file
 
 HERE = Path(__file__).resolve().parent
@@ -315,17 +315,6 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def write_results(section: str) -> None:
-    """Replace (or add) the ``## Ingest`` section of ``bench/RESULTS.md``."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(r"^## Ingest\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text.rstrip("\n") + "\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument(
@@ -384,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(_verdicts(results)))
     if args.write_results:
         command = "python bench/ingest.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        write_results(_section(results, command.strip()))
+        write_section("Ingest", _section(results, command.strip()))
         print(f"wrote {RESULTS}")
     return 0
 

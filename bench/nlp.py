@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+from results import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "RESULTS.md"
 SAMPLES = ROOT / "data" / "samples"
 SEED = 20211119
 
@@ -121,14 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(section)
     if args.write_results:
-        text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\n"
-        if "## NLP cascade" in text:
-            head, _, tail = text.partition("## NLP cascade")
-            rest = tail.split("\n## ", 1)
-            text = head + section + ("\n## " + rest[1] if len(rest) > 1 else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-        RESULTS.write_text(text)
+        write_section("NLP cascade", section)
     return 0
 
 

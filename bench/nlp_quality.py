@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+from results import write_section
 
 from detector.ingest.files import ReadOptions, read_file
 from detector.models import Post
@@ -25,7 +26,6 @@ from detector.nlp.training import Scores, default_training_path, evaluate, load_
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
-RESULTS = ROOT / "bench" / "RESULTS.md"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,14 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     section = "\n".join(lines)
     print(section)
     if args.write_results:
-        text = RESULTS.read_text()
-        if "## NLP quality" in text:
-            head, _, tail = text.partition("## NLP quality")
-            rest = tail.split("\n## ", 1)
-            text = head + section + ("\n## " + rest[1] if len(rest) > 1 else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-        RESULTS.write_text(text)
+        write_section("NLP quality", section)
     return 0
 
 
