@@ -28,6 +28,33 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
 
 
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def _location_rows(analyzer: Analyzer) -> list[str]:
+    """Span F1 on the public tweet sets, and geocoding error on IDRISI-D, when they are here."""
+    from detector.nlp.evaluation import evaluate_locations
+
+    result = evaluate_locations(analyzer.places, SHARED)
+    rows = []
+    for name, data in result["datasets"].items():
+        if not data.get("found"):
+            rows.append(f"| location spans | {name}: not found under {SHARED} | – | – |")
+            continue
+        exact, partial = data["exact"], data["partial"]
+        rows.append(
+            f"| location span F1 exact / partial (P / R exact) | {name} | {exact['gold']:,} | "
+            f"{exact['f1']:.3f} / {partial['f1']:.3f} "
+            f"({exact['precision']:.3f} / {exact['recall']:.3f}) |"
+        )
+        if geo := data.get("geocoding"):
+            rows.append(
+                f"| geocoding median / p90 km (coverage) | {name} | {geo['gold_mentions']:,} | "
+                f"{geo['median_km']:.0f} / {geo['p90_km']:,.0f} ({geo['coverage']:.3f}) |"
+            )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-results", action="store_true")
@@ -81,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(located):,} | {country_right / max(1, len(located)):.3f} |",
         f"| located at all | sample outage posts whose label has a country | "
         f"{with_country:,} | {len(located) / max(1, with_country):.3f} |",
+        *_location_rows(analyzer),
         "",
         "The sample's labels come from its generator, so they test generalisation to another",
         "author's phrasing, not to real posts. Many sample posts name no service (\"car won't",

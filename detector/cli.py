@@ -335,6 +335,34 @@ def annotate(
         raise typer.Exit(code=1)
 
 
+@app.command()
+def evaluate(
+    shared: Annotated[
+        Path, typer.Option(help="Public labelled tweet sets (WNUT17, BTC, IDRISI), if present.")
+    ] = Path("../shared/data"),
+    models_dir: Annotated[
+        Path | None, typer.Option("--models", help="Where models are [default: models/].")
+    ] = None,
+) -> None:
+    """Print the classifier's held-out scores and location extraction scores as JSON."""
+    from detector.nlp.analyzer import Analyzer
+    from detector.nlp.evaluation import evaluate_locations
+    from detector.nlp.training import default_training_path, evaluate, load_examples
+
+    try:
+        analyzer = Analyzer.load(models_dir=models_dir)
+        test = [e for e in load_examples(default_training_path()) if e.split == "test"]
+    except DetectorError as exc:
+        raise _fail(exc) from None
+    scores = evaluate(analyzer.model, test, analyzer.threshold)
+    out.print_json(
+        data={
+            "outage_classifier_test": scores.as_dict(),
+            "locations": evaluate_locations(analyzer.places, shared),
+        }
+    )
+
+
 def main() -> None:
     """Entry point of the ``outage-radar`` console script."""
     app()

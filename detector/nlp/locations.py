@@ -17,7 +17,7 @@ from detector.nlp.geo_records import Admin1, City, Country, name_key
 
 __all__ = ["LocationExtractor", "LocationMention"]
 
-_TOKEN_RE = re.compile(r"\w+(?:[.'’-]\w+)*\.?")
+_TOKEN_RE = re.compile(r"\w+(?:\.\w+)*\.?")  # "Florida's", "Manitoba-Ontario": names end at ' and -
 _MAX_WORDS = 4
 _UNSPACED_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # Words before or after a place that put the writer there ("here in Seoul", "Oslo too").
@@ -28,6 +28,7 @@ _WRITER_BEFORE = re.compile(
 )
 _WRITER_AFTER = re.compile(r"^\s*(?:here|too|as well|also|aqui|aquí|ici|hier|也|도)\b", re.I)
 _KIND = {Country: "country", Admin1: "admin1", City: "city"}
+_PLACE_PREPOSITION = re.compile(r"\b(?:in|from|at|near|around|across|outside)\s+$", re.I)
 # Words that name a kind of place, not a place ("Silicon Valley, CA" is not The Valley, AI).
 _GENERIC = frozenset(
     "valley north south east west city town island islands bay lake river mountain mountains "
@@ -146,7 +147,13 @@ class LocationExtractor:
         if _UNSPACED_RE.search(text):
             spans.extend(self._unspaced_spans(text, spans))
         spans.sort(key=lambda s: s[1])
-        return self._resolve(spans, hint)
+        return [
+            (place, start, end)
+            for place, start, end in self._resolve(spans, hint)
+            if not strict
+            or _named_plainly(place, text[start:end])
+            or _after_preposition(text, start)
+        ]
 
     def _is_name(self, surface: str, *, strict: bool, after_comma: bool) -> bool:
         if surface in self._abbreviations:
@@ -317,3 +324,23 @@ def _after_comma(text: str, start: int) -> bool:
 def _flag_country(flag: str) -> str:
     """ISO code of a flag emoji (two regional indicator letters)."""
     return "".join(chr(ord(char) - 0x1F1E6 + ord("A")) for char in flag)
+
+
+def _named_plainly(place: Place, surface: str) -> bool:
+    """True when ``surface`` is the place's own name, not one of its many alternate names.
+
+    GeoNames lists words like "She", "But" or "One" as alternate names of towns; in running text
+    such a name counts only after "in", "from"... ("flooding in One" is rare, "One more" is not).
+    """
+    key = name_key(surface)
+    names = [place.name] + ([place.ascii_name] if isinstance(place, City) else [])
+    return (
+        any(name_key(name) == key for name in names)
+        or " " in surface.strip()
+        or not surface.isascii()
+        or (not isinstance(place, City) and surface in place.abbreviations)
+    )
+
+
+def _after_preposition(text: str, start: int) -> bool:
+    return bool(_PLACE_PREPOSITION.search(text[max(0, start - 12) : start]))
