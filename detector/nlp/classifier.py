@@ -51,7 +51,7 @@ def normalise_all(texts: Sequence[str]) -> list[str]:
 def make_pipeline(
     *,
     word_ngrams: tuple[int, int] = (1, 2),
-    char_ngrams: tuple[int, int] | None = (3, 5),
+    char_ngrams: tuple[int, int] | None = (3, 4),
     min_df: int = 2,
     c: float = 4.0,
     seed: int = 0,
