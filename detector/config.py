@@ -34,7 +34,7 @@ class Settings(BaseSettings):
         "sqlite:///outage-radar.db",
         description="SQLAlchemy URL or SQLite file path; PostgreSQL in production.",
     )
-    batch_size: int = Field(5000, gt=0, description="Posts written per transaction.")
+    batch_size: int = Field(20000, gt=0, description="Posts written per transaction.")
     collapse_window_seconds: int = Field(
         86400,
         ge=0,

@@ -128,7 +128,6 @@ class RawFields(Mapping[str, Any]):
 _NO_FIELDS = RawFields(b"{}")
 _PLACE_FIELDS = ("name", "full_name", "country_code", "place_type", "id")
 _URL_RE = re.compile(r"https?://\S+")
-_SPACE_RE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -208,6 +207,8 @@ class Post:
         author = self.author_id or self.author_handle
         if author is None:
             return None
-        words = _SPACE_RE.sub(" ", _URL_RE.sub("", self.text.casefold())).strip()
-        key = f"{self.source_kind.value}|{author}|{words}".encode()
+        text = self.text.casefold()
+        if "http" in text or "www." in text:
+            text = _URL_RE.sub("", text)
+        key = f"{self.source_kind.value}|{author}|{' '.join(text.split())}".encode()
         return hashlib.blake2b(key, digest_size=16).hexdigest()

@@ -114,7 +114,9 @@ def epoch_day(moment: datetime) -> int:
 
 def _sqlite_time(moment: datetime) -> str:
     # The text SQLAlchemy's SQLite DATETIME writes, so range queries compare like with like.
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if moment.tzinfo is not UTC:  # posts are UTC already; other callers may not be
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(" ", "microseconds")[:26]
 
 
 def json_text(value: Any) -> str:
