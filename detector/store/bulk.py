@@ -9,7 +9,7 @@ written here must look exactly like what SQLAlchemy would have written.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from detector.store.schema import posts
 __all__ = ["COLUMNS", "epoch_day", "json_text", "write_posts"]
 
 COLUMNS = tuple(column.name for column in posts.columns)
+_ROWS_PER_CALL = 2000
 _EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
 _SQLITE_INSERT = (
     f"INSERT INTO posts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
@@ -42,14 +43,22 @@ def write_posts(conn: Connection, batch: Sequence[tuple[Post, str | None]], now:
     dialect = conn.dialect.name
     if dialect == "sqlite":
         stamp = _sqlite_time(now)
-        rows = [_row(post, fp, _sqlite_time(post.created_at), stamp) for post, fp in batch]
-        return int(conn.exec_driver_sql(_SQLITE_INSERT, rows).rowcount)
+        written = 0
+        # Rows are built a slice at a time: a transaction may hold tens of thousands of posts
+        # (fewer commits are faster), but their row copies need not all be in memory at once.
+        for first in range(0, len(batch), _ROWS_PER_CALL):
+            rows = [
+                _row(post, fp, _sqlite_time(post.created_at), stamp)
+                for post, fp in batch[first : first + _ROWS_PER_CALL]
+            ]
+            written += int(conn.exec_driver_sql(_SQLITE_INSERT, rows).rowcount)
+        return written
     if dialect == "postgresql":
-        return _copy_postgres(conn, [_row(post, fp, post.created_at, now) for post, fp in batch])
+        return _copy_postgres(conn, (_row(post, fp, post.created_at, now) for post, fp in batch))
     raise StoreError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
 
 
-def _copy_postgres(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
+def _copy_postgres(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> int:
     # COPY cannot skip conflicts, so rows land in a session-local table first.
     driver = conn.connection.driver_connection
     if driver is None:  # pragma: no cover - a checked-out connection always has one
