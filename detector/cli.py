@@ -152,7 +152,9 @@ def ingest(
     if summary.quarantined:
         out.print(f"quarantined records: {settings.quarantine_path}")
     for failure in summary.failures:
-        err.print(f"[red]error:[/red] {failure.path}: {failure.message}", highlight=False)
+        err.print(
+            f"[red]error:[/red] {failure.path}: {failure.message}", highlight=False, soft_wrap=True
+        )
     if not summary.ok:
         raise typer.Exit(code=1)
 
@@ -330,7 +332,9 @@ def annotate(
         f"into {out_path}; quarantined {summary.quarantined.total():,}"
     )
     for failure in summary.failures:
-        err.print(f"[red]error:[/red] {failure.path}: {failure.message}", highlight=False)
+        err.print(
+            f"[red]error:[/red] {failure.path}: {failure.message}", highlight=False, soft_wrap=True
+        )
     if summary.failures:
         raise typer.Exit(code=1)
 

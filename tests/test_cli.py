@@ -112,14 +112,14 @@ def test_bad_options_get_one_clear_line(tweets, tmp_path, args, message):
 
 
 def test_unreadable_file_names_the_file_and_fails_after_the_rest(tweets, tmp_path):
-    missing = tmp_path / "missing.jsonl.gz"
+    missing = tmp_path / ("long-folder-name-" * 4) / "missing.jsonl.gz"  # longer than a line
     db = tmp_path / "radar.db"
     result = runner.invoke(
         app,
         ["ingest", str(missing), str(tweets), "--db", str(db), "--quarantine", str(tmp_path / "q")],
     )
     assert result.exit_code == 1
-    assert f"error: {missing}: no such file or directory" in result.stderr.replace("\n", "")
+    assert f"error: {missing}: no such file or directory\n" in result.stderr
     store = SqlStore(f"sqlite:///{db}")
     assert store.count_posts() == 2
     store.close()
