@@ -347,24 +347,37 @@ def evaluate(
     models_dir: Annotated[
         Path | None, typer.Option("--models", help="Where models are [default: models/].")
     ] = None,
+    samples: Annotated[
+        Path | None,
+        typer.Option(help="Labelled sample archive (posts/, labels.jsonl.gz) [default: bundled]."),
+    ] = None,
+    results: Annotated[
+        Path | None,
+        typer.Option(help="Markdown file whose '## NLP quality' section is rewritten."),
+    ] = Path("bench/RESULTS.md"),
 ) -> None:
-    """Print the classifier's held-out scores and location extraction scores as JSON."""
+    """Print held-out, sample-archive and location scores as JSON, and write them to RESULTS."""
     from detector.nlp.analyzer import Analyzer
-    from detector.nlp.evaluation import evaluate_locations
-    from detector.nlp.training import default_training_path, evaluate, load_examples
+    from detector.nlp.quality import measure_quality
+    from detector.results import write_section
 
     try:
         analyzer = Analyzer.load(models_dir=models_dir)
-        test = [e for e in load_examples(default_training_path()) if e.split == "test"]
+        report = measure_quality(
+            analyzer,
+            now=SystemClock().now(),
+            samples_dir=samples or sample_posts_dir().parent,
+            shared_dir=shared,
+        )
     except DetectorError as exc:
         raise _fail(exc) from None
-    scores = evaluate(analyzer.model, test, analyzer.threshold)
-    out.print_json(
-        data={
-            "outage_classifier_test": scores.as_dict(),
-            "locations": evaluate_locations(analyzer.places, shared),
-        }
-    )
+    out.print_json(data=report.as_dict())
+    if results is not None:
+        command = "outage-radar evaluate" + (
+            f" --shared {shared}" if shared != Path("../shared/data") else ""
+        )
+        write_section("NLP quality", report.markdown(command), results)
+        err.print(f"wrote the NLP quality section of {results}")
 
 
 def main() -> None:

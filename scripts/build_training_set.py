@@ -62,6 +62,29 @@ FRIENDS = [
     "@0xnoor",
 ]
 FILLERS = {"en": ["ugh", "lol", "omg", "bruh", "ok so", "fr", "ngl", "tbh", "welp", "yo"]}
+#: label-neutral personal sentences: real posts mix a report with life ("good thing I had my
+#: key card"); added to both labels alike so that "my", "I" and such asides carry no label
+ASIDES = {
+    "en": [
+        "good thing i had my key card in my wallet",
+        "i have a meeting in 10 minutes",
+        "my kids are asleep so i'm whispering this",
+        "just got home from work",
+        "i love my phone but come on",
+        "my coffee is getting cold",
+        "i was in the middle of something",
+        "had plans tonight",
+        "i'm on my lunch break",
+        "my dog is staring at me",
+        "i just wanted to relax",
+        "good thing i checked first",
+    ],
+    "de": ["ich hab gleich ein meeting", "mein kaffee wird kalt"],
+    "es": ["tengo una reunión en 10 minutos", "mi café se enfría"],
+    "fr": ["j'ai une réunion dans 10 minutes", "mon café refroidit"],
+    "pt": ["tenho reunião em 10 minutos", "meu café tá esfriando"],
+    "it": ["ho una riunione tra 10 minuti", "il mio caffè si raffredda"],
+}
 _TEMPORAL = re.compile(
     r"again|\brn\b|now|since|today|this morning|schon|seit|otra vez|desde|encore|depuis|de novo|"
     r"di nuovo|stamattina|また|또"
@@ -200,6 +223,16 @@ def _filler(row: dict[str, Any], rng: random.Random, _svc: Services) -> dict[str
     return {**row, "text": f"{rng.choice(fillers)} {row['text']}"}
 
 
+def _aside(row: dict[str, Any], rng: random.Random, _svc: Services) -> dict[str, Any] | None:
+    asides = ASIDES.get(row["lang"])
+    if not asides:
+        return None
+    aside = rng.choice(asides)
+    if rng.random() < 0.5:
+        return {**row, "text": f"{row['text'].rstrip()} {aside}"}
+    return {**row, "text": f"{aside[0].upper()}{aside[1:]}. {row['text']}"}
+
+
 def _truncate(row: dict[str, Any], rng: random.Random, _svc: Services) -> dict[str, Any] | None:
     words = row["text"].split()
     if len(words) < 14:
@@ -219,6 +252,8 @@ CONTENT_OPS = [
     _retweet,
     _filler,
     _truncate,
+    _aside,
+    _aside,
 ]
 
 

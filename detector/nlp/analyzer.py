@@ -8,7 +8,7 @@ conversation).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -23,8 +23,11 @@ from detector.nlp.services import ServiceMatcher, ServiceMention
 from detector.nlp.symptoms import SymptomReport, SymptomRules
 from detector.nlp.training import MODEL_NAME
 
-__all__ = ["Analyzer", "Annotation", "writer_location"]
+__all__ = ["Analyzer", "Annotation", "PostLookup", "writer_location"]
 
+#: How posts are fetched by id for conversation context (``Store.get_posts`` fits).
+PostLookup = Callable[[Collection[str]], Mapping[str, Post]]
+_CONVERSATION_HOPS = 3
 _SOURCE_RANK = {"coordinates": 0, "place": 1, "text": 2, "profile": 3}
 _NO_SYMPTOMS = SymptomReport(categories=(), errors=(), features=(), recovered=False)
 
@@ -117,18 +120,77 @@ class Analyzer:
             **options,
         )
 
-    def annotate(self, posts: Sequence[Post]) -> list[Annotation]:
-        """Annotate a batch of posts (one classifier call for the whole batch)."""
-        probabilities = outage_probabilities(self.model, [p.text for p in posts])
-        return [self._one(post, float(p)) for post, p in zip(posts, probabilities, strict=True)]
+    def annotate(
+        self, posts: Sequence[Post], *, parents: PostLookup | None = None
+    ) -> list[Annotation]:
+        """Annotate a batch of posts (one classifier call for the whole batch).
 
-    def _one(self, post: Post, probability: float) -> Annotation:
+        A likely complaint that names no service ("same here", "can't unlock my car") takes the
+        services of the post it replies to or quotes: found in the batch, else through
+        ``parents`` (e.g. ``store.get_posts``), up to three posts up the conversation.
+        """
+        probabilities = outage_probabilities(self.model, [p.text for p in posts])
+        services: list[list[ServiceMention]] = []
+        for post, probability in zip(posts, probabilities, strict=True):
+            found: list[ServiceMention] = []
+            if probability >= self.extract_below:
+                found = self.services.find(
+                    post.text, source_name=post.source_name, complaint=probability >= self.threshold
+                )
+            services.append(found)
+        orphans = [
+            i
+            for i, post in enumerate(posts)
+            if probabilities[i] >= self.extract_below
+            and not services[i]
+            and (post.reply_to or post.quote_of)
+        ]
+        if orphans:
+            context = self._conversation_services([posts[i] for i in orphans], posts, parents)
+            for i in orphans:
+                services[i] = context.get(posts[i].id, [])
+        return [
+            self._one(post, float(p), found)
+            for post, p, found in zip(posts, probabilities, services, strict=True)
+        ]
+
+    def _conversation_services(
+        self, orphans: Sequence[Post], batch: Sequence[Post], parents: PostLookup | None
+    ) -> dict[str, list[ServiceMention]]:
+        """Services for each orphan, taken from the nearest post above it that names one."""
+        known = {post.id: post for post in batch}
+        inherited: dict[str, list[ServiceMention]] = {}
+        named: dict[str, list[ServiceMention]] = {}  # by parent id: many answer one post
+        # (orphan, how it answers: "reply" or "quote", the post looked at on this hop)
+        pending: list[tuple[Post, str, str | None]] = []
+        for post in orphans:
+            parent_id, link = _parent(post)
+            pending.append((post, link, parent_id))
+        for _hop in range(_CONVERSATION_HOPS):
+            wanted = {parent for _, _, parent in pending if parent and parent not in known}
+            if wanted and parents is not None:
+                known.update(parents(wanted))
+            still: list[tuple[Post, str, str | None]] = []
+            for orphan, link, parent_id in pending:
+                parent = known.get(parent_id) if parent_id else None
+                if parent is None:
+                    continue
+                if parent.id not in named:
+                    named[parent.id] = self.services.find(
+                        parent.text, source_name=parent.source_name
+                    )
+                if found := named[parent.id]:
+                    inherited[orphan.id] = [
+                        ServiceMention(m.slug, m.surface, 0, 0, link) for m in found
+                    ]
+                else:
+                    still.append((orphan, link, _parent(parent)[0]))
+            pending = still
+        return inherited
+
+    def _one(self, post: Post, probability: float, services: list[ServiceMention]) -> Annotation:
         likely = probability >= self.extract_below
-        services: list[ServiceMention] = []
-        symptoms = _NO_SYMPTOMS
-        if likely:
-            services = self.services.find(post.text, source_name=post.source_name)
-            symptoms = self.symptoms.extract(post.text)
+        symptoms = self.symptoms.extract(post.text) if likely else _NO_SYMPTOMS
         places: list[LocationMention] = []
         if likely or self.locations == "all":
             places = self.places.locate(post, countries=self._service_countries(services))
@@ -149,3 +211,10 @@ class Analyzer:
             if not mention.slug.startswith("unknown:"):
                 countries.update(self.catalog.by_slug(mention.slug).countries)
         return frozenset(countries)
+
+
+def _parent(post: Post) -> tuple[str | None, str]:
+    """The post this one answers, and how: a reply, else a quote."""
+    if post.reply_to:
+        return post.reply_to, "reply"
+    return post.quote_of, "quote"

@@ -36,8 +36,18 @@ _RULES: dict[str, tuple[re.Pattern[str], str]] = {
     "domains": (re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}"), "must be a host like 'x.com'"),
     "countries": (re.compile(r"[A-Z]{2}"), "must be an ISO 3166-1 alpha-2 code like 'US'"),
 }
-_LISTS = ("aliases", "handles", "hashtags", "apps", "domains", "forums", "countries", "ambiguous")
-_TERM_FIELDS = ("aliases", "apps", "handles", "hashtags", "domains")
+_LISTS = (
+    "aliases",
+    "handles",
+    "hashtags",
+    "apps",
+    "domains",
+    "forums",
+    "countries",
+    "ambiguous",
+    "signatures",
+)
+_TERM_FIELDS = ("aliases", "apps", "handles", "hashtags", "domains", "signatures")
 
 
 class Term(NamedTuple):
@@ -45,7 +55,7 @@ class Term(NamedTuple):
 
     text: str
     slug: str
-    kind: str  # alias, app, handle, hashtag or domain
+    kind: str  # alias, app, handle, hashtag, domain or signature
     ambiguous: bool
 
 
@@ -54,7 +64,9 @@ class Service:
     """One service people report outages of, with every way they name it.
 
     Aliases are lowercase; ``ambiguous`` lists the aliases that are ordinary words or name other
-    things, so they count only next to outage talk. Hashtags and app names whose lowercase text
+    things, so they count only next to outage talk. ``signatures`` are lowercase phrases that
+    only this service's users write without naming it (Tesla's "phone as key", PlayStation's
+    error "np-40833-8"); they always count as ambiguous. Hashtags and app names whose lowercase text
     is an ambiguous alias are ambiguous too.
 
     Examples
@@ -76,6 +88,7 @@ class Service:
     forums: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
     ambiguous: tuple[str, ...] = ()
+    signatures: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _SLUG.fullmatch(self.slug):
@@ -116,7 +129,7 @@ def _problem(name: str, value: str) -> str | None:
     """Say what is wrong with one list value of a service, or ``None`` when it is fine."""
     if not value or value != " ".join(value.split()):
         return "must be non-empty without stray spaces"
-    if name in ("aliases", "ambiguous", "forums") and value != value.lower():
+    if name in ("aliases", "ambiguous", "forums", "signatures") and value != value.lower():
         return "must be lowercase"
     rule = _RULES.get(name)
     if rule and not rule[0].fullmatch(value):
@@ -230,12 +243,14 @@ class Catalog:
         return self._unique["handles"].get("@" + handle.strip().removeprefix("@").casefold())
 
     def terms(self) -> Iterator[Term]:
-        """Yield every surface form (aliases, apps, handles, hashtags, domains) to match."""
+        """Yield every surface form (aliases, apps, handles, hashtags, domains, signatures)."""
         for service in self._services:
             for field in _TERM_FIELDS:
                 kind = "alias" if field == "aliases" else field[:-1]
                 for text in getattr(service, field):
-                    ambiguous = kind not in ("handle", "domain") and service.is_ambiguous(text)
+                    ambiguous = kind == "signature" or (
+                        kind not in ("handle", "domain") and service.is_ambiguous(text)
+                    )
                     yield Term(text, service.slug, kind, ambiguous)
 
 

@@ -15,10 +15,16 @@ from detector.nlp.catalog import Catalog, Term
 
 __all__ = ["ServiceMatcher", "ServiceMention"]
 
-_TOKEN_RE = re.compile(r"[@#]?\w+(?:[.'’&+-]\w+)*")
-_MAX_WORDS = 4
 # Scripts written without spaces between words: their names are found as substrings.
-_UNSPACED_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+_UNSPACED_RE = re.compile(f"[{_UNSPACED}]")
+# A word of a spaced script; it ends where an unspaced script starts ("PSNエラー" -> "PSN").
+_LETTERS = f"[^\\W{_UNSPACED}]+"
+_TOKEN_RE = re.compile(f"[@#]?{_LETTERS}(?:[.'’&+-]{_LETTERS})*")
+_POSSESSIVE_RE = re.compile(r"['’]s$")
+_MAX_WORDS = 4
+# Misspelt names ("verizonn", "dsicord") are matched one edit away, only for names this long.
+_FUZZY_MIN_LENGTH = 6
 # Ambiguous names ("steam", "chase", "model 3") count only near words like these.
 _OUTAGE_CUES = frozenset(
     "down app apps outage outages error errors server servers login log sign crash crashing "
@@ -58,9 +64,11 @@ _NOT_NAMES = frozenset(
 class ServiceMention:
     """A place in a post that names a service.
 
-    ``kind`` says how: ``alias``, ``app``, ``handle``, ``hashtag``, ``domain``, ``forum`` (the
-    post was written in the service's forum; no offsets) or ``pattern`` (a name outside the
-    catalog, with slug ``unknown:<name>``).
+    ``kind`` says how: ``alias``, ``app``, ``handle``, ``hashtag``, ``domain``, ``fuzzy`` (a
+    name misspelt by one letter), ``forum`` (the post was written in the service's forum; no
+    offsets), ``reply`` or ``quote`` (named by the post this one answers; no offsets; the surface
+    is the name as that post wrote it) or ``pattern`` (a name outside the catalog, with slug
+    ``unknown:<name>``).
     """
 
     slug: str
@@ -90,6 +98,8 @@ class ServiceMatcher:
         self._unspaced: dict[str, list[Term]] = defaultdict(list)
         # "#ModelY", "#TeslaApp": hashtags run a multi-word name together.
         self._joined: dict[str, list[Term]] = defaultdict(list)
+        # One edit away from a long, unambiguous one-word name ("verizonn" -> verizon).
+        self._fuzzy: dict[str, list[Term]] = defaultdict(list)
         aliases = {(t.slug, t.text.casefold()) for t in catalog.terms() if t.kind == "alias"}
         for term in catalog.terms():
             key = term.text.casefold()
@@ -98,30 +108,43 @@ class ServiceMatcher:
                 term = term._replace(ambiguous=True)
             if _UNSPACED_RE.search(key):
                 self._unspaced[key].append(term)
-            else:
-                words = tuple(m.group() for m in _TOKEN_RE.finditer(key))
-                if words:
-                    self._terms[words].append(term)
-                    if term.kind in ("alias", "app"):
-                        self._joined["".join(words)].append(term._replace(kind="hashtag"))
+                continue
+            words = tuple(_POSSESSIVE_RE.sub("", m.group()) for m in _TOKEN_RE.finditer(key))
+            if not words:
+                continue
+            self._terms[words].append(term)
+            if term.kind in ("alias", "app"):
+                self._joined["".join(words)].append(term._replace(kind="hashtag"))
+            if _fuzzy_candidate(words, term):
+                for variant in (words[0], *_deletions(words[0])):
+                    self._fuzzy[variant].append(term._replace(kind="fuzzy", ambiguous=True))
+        # Hyphenated words are split ("Twitch-appen", "Telekom-Störung") unless a name starts so.
+        self._first_words = frozenset(words[0] for words in self._terms)
         pattern = "|".join(re.escape(k) for k in sorted(self._unspaced, key=len, reverse=True))
         self._unspaced_re = re.compile(pattern) if pattern else None
 
-    def find(self, text: str, *, source_name: str | None = None) -> list[ServiceMention]:
+    def find(
+        self, text: str, *, source_name: str | None = None, complaint: bool = False
+    ) -> list[ServiceMention]:
         """Return the services ``text`` names, each once (its first mention), in text order.
 
-        An ambiguous name is kept only when the same service is also named unambiguously or an
-        outage word is near it.
+        An ambiguous name (an ordinary word, or a misspelling one edit away from a name) is kept
+        only when the same service is also named unambiguously, an outage word is near it, or
+        ``complaint`` says the post is a likely outage report that names no other service.
         """
-        tokens = [(m.group().casefold(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+        tokens = self._tokens(text)
         found = self._catalog_mentions(text, tokens)
         found.extend(self._unspaced_mentions(text))
+        found.extend(self._fuzzy_mentions(text, tokens, found))
         sure = {m.slug for m in found if not m.ambiguous}
         cue_positions = [i for i, (word, _, _) in enumerate(tokens) if word in _OUTAGE_CUES]
         kept = [
             m
             for m in found
-            if not m.ambiguous or m.slug in sure or _near(m.start, tokens, cue_positions)
+            if not m.ambiguous
+            or m.slug in sure
+            or (complaint and not sure)
+            or _near(m.start, tokens, cue_positions)
         ]
         if source_name is not None and (forum := self.catalog.for_source(source_name)):
             kept.append(ServiceMention(forum.slug, source_name, 0, 0, "forum"))
@@ -131,6 +154,41 @@ class ServiceMatcher:
         for mention in sorted(kept, key=lambda m: (m.start, m.kind == "forum")):
             first.setdefault(mention.slug, mention)
         return list(first.values())
+
+    def _tokens(self, text: str) -> list[tuple[str, int, int]]:
+        """Casefolded words with their offsets; "Tesla's" -> "tesla", "Twitch-appen" -> two."""
+        tokens = []
+        for match in _TOKEN_RE.finditer(text):
+            word, start, end = match.group().casefold(), match.start(), match.end()
+            if possessive := _POSSESSIVE_RE.search(word):
+                word, end = word[: possessive.start()], end - len(possessive.group())
+            if "-" in word and word not in self._first_words:
+                offset = start
+                for part in word.split("-"):
+                    if part:
+                        tokens.append((part, offset, offset + len(part)))
+                    offset += len(part) + 1
+                continue
+            tokens.append((word, start, end))
+        return tokens
+
+    def _fuzzy_mentions(
+        self, text: str, tokens: list[tuple[str, int, int]], found: list[ServiceMention]
+    ) -> list[ServiceMention]:
+        covered = {m.start for m in found}
+        mentions: list[ServiceMention] = []
+        for word, start, end in tokens:
+            if start in covered or len(word) < _FUZZY_MIN_LENGTH - 1 or not word.isalpha():
+                continue
+            terms = {
+                t for variant in (word, *_deletions(word)) for t in self._fuzzy.get(variant, ())
+            }
+            mentions.extend(
+                ServiceMention(t.slug, text[start:end], start, end, t.kind, True)
+                for t in sorted(terms)
+                if _one_edit(word, t.text.casefold())
+            )
+        return mentions
 
     def _catalog_mentions(
         self, text: str, tokens: list[tuple[str, int, int]]
@@ -188,3 +246,40 @@ class ServiceMatcher:
 def _near(start: int, tokens: list[tuple[str, int, int]], cues: list[int]) -> bool:
     index = next((i for i, t in enumerate(tokens) if t[1] == start), None)
     return index is not None and any(abs(index - c) <= _CUE_DISTANCE for c in cues)
+
+
+def _fuzzy_candidate(words: tuple[str, ...], term: Term) -> bool:
+    return (
+        len(words) == 1
+        and len(words[0]) >= _FUZZY_MIN_LENGTH
+        and words[0].isascii()
+        and words[0].isalpha()
+        and term.kind in ("alias", "app")
+        and not term.ambiguous
+    )
+
+
+def _deletions(word: str) -> list[str]:
+    """``word`` with one letter left out, each way (the index behind one-edit matching)."""
+    return [word[:i] + word[i + 1 :] for i in range(len(word))]
+
+
+def _one_edit(typed: str, name: str) -> bool:
+    """True when ``typed`` is ``name`` with one letter added, dropped, changed or two swapped,
+    keeping the first letter (people rarely mistype it, and "switch" is not "twitch").
+
+    >>> [_one_edit(w, "verizon") for w in ("verizonn", "veizon", "verizom", "vreizon", "horizon")]
+    [True, True, True, True, False]
+    """
+    if typed == name or typed[:1] != name[:1] or abs(len(typed) - len(name)) > 1:
+        return False
+    if len(typed) == len(name):
+        diffs = [i for i, (a, b) in enumerate(zip(typed, name, strict=True)) if a != b]
+        return len(diffs) == 1 or (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and typed[diffs[0]] == name[diffs[1]]
+            and typed[diffs[1]] == name[diffs[0]]
+        )
+    short, long = sorted((typed, name), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -72,6 +72,10 @@ class Store(Protocol):
 
     def get_post(self, post_id: str) -> Post | None:
         """Return the stored post with this id, or None."""
+        ...
+
+    def get_posts(self, post_ids: Collection[str]) -> dict[str, Post]:
+        """Return the stored posts among these ids, by id."""
         ...
 
     def count_posts(self) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from detector.store.bulk import epoch_day, json_text
 from detector.store.schema import posts
 
-__all__ = ["existing_ids", "recent_fingerprints"]
+__all__ = ["existing_ids", "one_of", "recent_fingerprints"]
 
 # The fingerprints drive the join, one index probe each. There is deliberately no condition on
 # created_at: with statistics lagging a bulk load, PostgreSQL combined it with the created_at
@@ -35,7 +35,7 @@ def existing_ids(conn: Connection, ids: Collection[str]) -> set[str]:
     """Return those of ``ids`` that are already stored."""
     if not ids:
         return set()
-    return set(conn.scalars(select(posts.c.id).where(_one_of(conn, posts.c.id, sorted(ids)))))
+    return set(conn.scalars(select(posts.c.id).where(one_of(conn, posts.c.id, sorted(ids)))))
 
 
 def recent_fingerprints(
@@ -53,7 +53,7 @@ def recent_fingerprints(
         rows = conn.execute(
             select(posts.c.fingerprint, posts.c.created_at).where(
                 posts.c.created_day.in_(days),
-                _one_of(conn, posts.c.fingerprint, sorted(prints)),
+                one_of(conn, posts.c.fingerprint, sorted(prints)),
             )
         )
     for fingerprint, created in rows:
@@ -61,7 +61,8 @@ def recent_fingerprints(
     return seen
 
 
-def _one_of(conn: Connection, column: Any, values: list[str]) -> Any:
+def one_of(conn: Connection, column: Any, values: list[str]) -> Any:
+    """``column IN values`` bound as one parameter (an array or a JSON list), whatever the size."""
     if conn.dialect.name == "postgresql":
         return column.in_(select(func.unnest(bindparam(None, values, type_=ARRAY(String)))))
     unpacked = func.json_each(bindparam(None, json_text(values), type_=String)).table_valued(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from detector.errors import StoreError
 from detector.models import GeoPoint, Place, Post, SourceKind
 from detector.store.base import AddResult, IngestRun, SourceCount, StoreStats
 from detector.store.bulk import json_text, write_posts
-from detector.store.lookups import existing_ids, recent_fingerprints
+from detector.store.lookups import existing_ids, one_of, recent_fingerprints
 from detector.store.schema import ingest_runs, posts
 
 __all__ = ["SqlStore", "database_url", "migrate"]
@@ -169,6 +169,16 @@ class SqlStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(posts).where(posts.c.id == post_id)).mappings().first()
         return None if row is None else _post(row)
+
+    def get_posts(self, post_ids: Collection[str]) -> dict[str, Post]:
+        """Return the stored posts among ``post_ids``, by id (unknown ids are left out)."""
+        if not post_ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(posts).where(one_of(conn, posts.c.id, sorted(post_ids)))
+            ).mappings()
+            return {row["id"]: _post(row) for row in rows}
 
     def count_posts(self) -> int:
         """Return the number of stored posts."""

@@ -114,11 +114,13 @@ def test_sample_incident_services_are_catalogued(catalog, slug):
 def test_terms_cover_every_kind_and_flag_ambiguous_words(catalog):
     terms = list(catalog.terms())
     assert all(isinstance(term, Term) for term in terms)
-    assert {term.kind for term in terms} == {"alias", "app", "handle", "hashtag", "domain"}
+    kinds = {"alias", "app", "handle", "hashtag", "domain", "signature"}
+    assert {term.kind for term in terms} == kinds
     assert Term("tesla app", "tesla", "alias", False) in terms
     assert Term("@TeslaSupport", "tesla", "handle", False) in terms
     assert Term("steam", "steam", "alias", True) in terms
     assert Term("#steam", "steam", "hashtag", True) in terms
+    assert Term("phone as key", "tesla", "signature", True) in terms
 
 
 def test_shared_ambiguous_aliases_are_the_only_collisions(catalog):

@@ -66,6 +66,42 @@ def test_ambiguous_names_with_outage_context(matcher, text, expected):
     assert slugs(matcher, text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("PSNエラー NP-40833-8", ["psn"]),  # a Latin name runs straight into Japanese
+        ("TESLA'S APP LOGGED ME OUT", ["tesla"]),
+        ("Telekom-Störung seit heute morgen", ["deutsche_telekom"]),
+        ("t-mobile no signal", ["tmobile"]),
+        ("Verizonn down for y'all too?", ["verizon"]),
+        ("dsicord app not working", ["discord"]),
+    ],
+)
+def test_how_people_actually_write_names(matcher, text, expected):
+    assert slugs(matcher, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Steam is dead, logged out and back in, nope", ["steam"]),
+        ("getting np-40833-8 every time I try to sign in", ["psn"]),
+        ("phone as key is dead again", ["tesla"]),
+        # a sure name leaves ordinary words as words
+        ("netflix keeps buffering, steam from my tea fogging the screen", ["netflix"]),
+    ],
+)
+def test_a_likely_complaint_vouches_for_ambiguous_names(matcher, text, expected):
+    assert slugs(matcher, text, complaint=True) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["switch is down", "the hotel discard pile", "getting np-40833-8 every time"]
+)
+def test_misspellings_and_signatures_need_a_complaint_or_a_cue(matcher, text):
+    assert slugs(matcher, text) == []
+
+
 def test_forum_posts_inherit_the_forum_service(matcher):
     found = matcher.find("car won't unlock with my phone", source_name="teslamotorsclub")
     assert [(m.slug, m.kind) for m in found] == [("tesla", "forum")]

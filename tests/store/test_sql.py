@@ -48,6 +48,14 @@ def test_missing_post_is_none(store):
     assert store.get_post("twitter:404") is None
 
 
+def test_get_posts_returns_the_stored_ones_by_id(store):
+    batch = [make_post() for _ in range(3)]
+    store.add_posts(batch, collapse_window=DAY)
+    wanted = [batch[0].id, batch[2].id, "twitter:404"]
+    assert store.get_posts(wanted) == {batch[0].id: batch[0], batch[2].id: batch[2]}
+    assert store.get_posts([]) == {}
+
+
 def test_reingesting_stores_nothing_twice(store):
     batch = [make_post() for _ in range(5)]
     first = store.add_posts(batch, collapse_window=DAY)
