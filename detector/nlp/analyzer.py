@@ -8,7 +8,7 @@ conversation).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -193,7 +193,9 @@ class Analyzer:
         symptoms = self.symptoms.extract(post.text) if likely else _NO_SYMPTOMS
         places: list[LocationMention] = []
         if likely or self.locations == "all":
-            places = self.places.locate(post, countries=self._service_countries(services))
+            places = self.places.locate(
+                post, countries=self.service_countries(m.slug for m in services)
+            )
         where = writer_location(places)
         return Annotation(
             post_id=post.id,
@@ -205,11 +207,13 @@ class Analyzer:
             country=where.country if where else None,
         )
 
-    def _service_countries(self, services: Sequence[ServiceMention]) -> frozenset[str]:
+    def service_countries(self, slugs: Iterable[str]) -> frozenset[str]:
+        """The countries the named services mainly operate in (a hint for ambiguous places:
+        "Georgia" next to a US utility is the state)."""
         countries: set[str] = set()
-        for mention in services:
-            if not mention.slug.startswith("unknown:"):
-                countries.update(self.catalog.by_slug(mention.slug).countries)
+        for slug in slugs:
+            if not slug.startswith("unknown:"):
+                countries.update(self.catalog.by_slug(slug).countries)
         return frozenset(countries)
 
 
