@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from detector.cli_common import DbOption, err, fail, open_store, out
+from detector.cli_detect import detect, incidents, replay
 from detector.clock import SystemClock
-from detector.config import Settings, get_settings
+from detector.config import get_settings
 from detector.console import render_stats, render_summary
 from detector.errors import ConfigError, DetectorError
 from detector.ingest.files import ReadOptions
@@ -22,7 +23,6 @@ from detector.ingest.quarantine import QuarantineWriter
 from detector.ingest.service import ingest_paths
 from detector.models import Post, SourceKind
 from detector.samples import sample_posts_dir
-from detector.store.sql import SqlStore
 
 __all__ = ["app", "main"]
 
@@ -33,22 +33,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="SQLite file or database URL [env: OUTAGE_RADAR_DATABASE_URL]."),
-]
-
-
-def _fail(exc: DetectorError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
-
-
-def _open_store(settings: Settings) -> SqlStore:
-    return SqlStore(settings.database_url)
 
 
 @app.callback()
@@ -111,9 +95,9 @@ def ingest(
             mapping=mapping,
             not_after=clock.now() + settings.future_tolerance,
         )
-        store = _open_store(settings)
+        store = open_store(settings)
     except DetectorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     try:
         with (
             QuarantineWriter(settings.quarantine_path) as writer,
@@ -145,7 +129,7 @@ def ingest(
                 on_progress=advance,
             )
     except DetectorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     finally:
         store.close()
     out.print(render_summary(summary))
@@ -166,13 +150,14 @@ def demo(
         Path | None, typer.Option(help="Folder of sample posts [default: data/samples/posts].")
     ] = None,
 ) -> None:
-    """Ingest the bundled sample (Tesla app outage, Nov 2021) into the store and show the stats."""
+    """Replay the bundled sample (Tesla app outage, Nov 2021) through the whole pipeline and
+    list the incidents found, with why they fired."""
     try:
         folder = samples or sample_posts_dir()
     except DetectorError as exc:
-        raise _fail(exc) from None
-    ingest(paths=[folder], db=db)
-    stats(db=db)
+        raise fail(exc) from None
+    replay(paths=[folder], db=db)
+    incidents(db=db, explain=True)
 
 
 @app.command()
@@ -182,13 +167,13 @@ def stats(
 ) -> None:
     """Summarise what the store holds: sources, languages, days, busiest hours, last runs."""
     try:
-        store = _open_store(get_settings(database_url=db))
+        store = open_store(get_settings(database_url=db))
         try:
             result = store.stats(top=top)
         finally:
             store.close()
     except DetectorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     out.print(render_stats(result))
 
 
@@ -217,7 +202,7 @@ def train(
             trained_at=SystemClock().now().isoformat(timespec="seconds"),
         )
     except DetectorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     table = Table(
         "split",
         "n",
@@ -255,7 +240,7 @@ def classify(
     try:
         analyzer = Analyzer.load(models_dir=models_dir, locations="all")
     except DetectorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     post = Post(
         id="generic:cli:1",
         source_kind=SourceKind.GENERIC,
@@ -295,7 +280,7 @@ def annotate(
     from detector.nlp.annotate import annotate_paths
 
     if locations not in ("likely", "all"):
-        raise _fail(ConfigError(f"--locations must be 'likely' or 'all', got: {locations!r}"))
+        raise fail(ConfigError(f"--locations must be 'likely' or 'all', got: {locations!r}"))
     try:
         settings = get_settings(quarantine_path=quarantine)
         mapping = None
@@ -305,7 +290,7 @@ def annotate(
         options = ReadOptions(format=fmt or ("generic" if mapping else None), mapping=mapping)
         analyzer = Analyzer.load(models_dir=models_dir, locations=locations)
     except DetectorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     with (
         out_path.open("wb") as sink,
         QuarantineWriter(settings.quarantine_path) as writer,
@@ -370,7 +355,7 @@ def evaluate(
             shared_dir=shared,
         )
     except DetectorError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     out.print_json(data=report.as_dict())
     if results is not None:
         command = "outage-radar evaluate" + (
@@ -378,6 +363,11 @@ def evaluate(
         )
         write_section("NLP quality", report.markdown(command), results)
         err.print(f"wrote the NLP quality section of {results}")
+
+
+app.command()(detect)
+app.command()(replay)
+app.command()(incidents)
 
 
 def main() -> None:

@@ -47,6 +47,17 @@ class Settings(BaseSettings):
         Path("quarantine.jsonl"), description="JSON lines file receiving malformed records."
     )
 
+    report_window_seconds: int = Field(
+        3600,
+        ge=0,
+        description="Each author counts once per service within this window (first report).",
+    )
+    detect_lateness_seconds: int = Field(
+        120,
+        ge=0,
+        description="Buckets are scored only once posts this much newer have arrived.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -60,6 +71,16 @@ class Settings(BaseSettings):
     def collapse_window(self) -> timedelta:
         """``collapse_window_seconds`` as a timedelta."""
         return timedelta(seconds=self.collapse_window_seconds)
+
+    @property
+    def report_window(self) -> timedelta:
+        """``report_window_seconds`` as a timedelta."""
+        return timedelta(seconds=self.report_window_seconds)
+
+    @property
+    def detect_lateness(self) -> timedelta:
+        """``detect_lateness_seconds`` as a timedelta."""
+        return timedelta(seconds=self.detect_lateness_seconds)
 
     @property
     def future_tolerance(self) -> timedelta:

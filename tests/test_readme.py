@@ -25,9 +25,9 @@ def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
     assert TESTS in ci_lines
 
 
-def test_demo_ingests_the_sample_and_shows_the_tesla_evening(tmp_path, monkeypatch):
+def test_demo_replays_the_sample_and_explains_the_tesla_incident(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the demo writes its database and quarantine here
-    result = CliRunner().invoke(app, ["demo"])
+    result = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert (tmp_path / "outage-radar.db").exists()
     out = result.stdout
@@ -35,9 +35,11 @@ def test_demo_ingests_the_sample_and_shows_the_tesla_evening(tmp_path, monkeypat
     for reason in ("bad_timestamp", "invalid_json", "missing_text"):
         assert f"quarantined: {reason}" in out
     assert len((tmp_path / "quarantine.jsonl").read_text().splitlines()) == 3
-    hours = out[out.index("Busiest hours") :]
-    assert hours.index("2021-11-19 22:00") < hours.index("2021-11-19 21:00")
-    assert "teslamotorscl" in out
+    table = out[out.index("Incidents") :]
+    tesla = next(line for line in table.splitlines() if "│ tesla" in line)
+    assert "11-19 21:00" in tesla and "500 server error" in tesla
+    assert "US" in tesla and "KR" in tesla
+    assert "outage reports about tesla since 2021-11-19 21:00 UTC" in " ".join(out.split())
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ from detector.ingest.base import Quarantined, Skipped
 from detector.ingest.files import ReadOptions, read_file
 from detector.ingest.quarantine import QuarantineWriter
 from detector.models import Post
-from detector.store.base import IngestRun, Store
+from detector.store.base import AddResult, IngestRun, Store
 
 __all__ = ["FileFailure", "IngestSummary", "expand_paths", "ingest_paths"]
 
@@ -102,6 +102,7 @@ def ingest_paths(
     collapse_window: timedelta,
     clock: Clock | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_batch: Callable[[AddResult], None] | None = None,
 ) -> IngestSummary:
     """Read every file under ``paths`` into ``store`` and return what happened.
 
@@ -113,6 +114,8 @@ def ingest_paths(
     ----------
     on_progress
         Called with the number of records handled since the last call.
+    on_batch
+        Called after each stored batch (the pipeline annotates the posts it kept).
     """
     clock = clock or SystemClock()
     started = clock.now()
@@ -126,6 +129,8 @@ def ingest_paths(
             summary.duplicates += result.duplicates
             summary.collapsed += result.collapsed
             batch.clear()
+            if on_batch is not None:
+                on_batch(result)
 
     for path in expand_paths(paths):
         summary.files += 1

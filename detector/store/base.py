@@ -17,12 +17,14 @@ class AddResult:
     """What happened to a batch of posts handed to the store.
 
     ``duplicates`` were already stored under the same id; ``collapsed`` repeat the same
-    author's same words within the collapse window and are not stored again.
+    author's same words within the collapse window and are not stored again. ``kept`` are the
+    posts that were new (what the pipeline goes on to annotate).
     """
 
     stored: int = 0
     duplicates: int = 0
     collapsed: int = 0
+    kept: tuple[Post, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Dialect,
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -21,7 +23,18 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "ingest_runs", "metadata", "posts"]
+__all__ = [
+    "UTCDateTime",
+    "bucket_scores",
+    "complaints",
+    "detector_state",
+    "incident_events",
+    "incidents",
+    "ingest_runs",
+    "metadata",
+    "post_annotations",
+    "posts",
+]
 
 metadata = MetaData(
     naming_convention={
@@ -95,4 +108,87 @@ ingest_runs = Table(
     Column("finished_at", UTCDateTime(), nullable=False),
     Column("paths", JSONColumn, nullable=False),
     Column("summary", JSONColumn, nullable=False),
+)
+
+# What the analyzer found in each post likely to be a complaint (the evidence behind incidents).
+post_annotations = Table(
+    "annotations",
+    metadata,
+    Column("post_id", String(512), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("probability", Float, nullable=False),
+    Column("is_outage", Boolean, nullable=False),
+    Column("country", String(2)),
+    Column("data", JSONColumn, nullable=False),
+)
+
+# One row per (outage post, service it names): what the detector counts. ``counted`` is the
+# first report of that author about that service within the report window, and not a repost.
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("post_id", String(512), primary_key=True),
+    Column("service", String(200), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("minute", Integer, nullable=False),  # minutes since 1970-01-01 UTC
+    Column("author_key", String(600), nullable=False),
+    Column("country", String(2)),
+    Column("source_kind", String(16), nullable=False),
+    Column("source_name", String(200), nullable=False),
+    Column("counted", Boolean, nullable=False),
+    Index(None, "service", "minute"),
+    Index(None, "minute"),
+    Index(None, "service", "author_key", "created_at"),
+)
+
+# The detector's streaming state (engine arrays and lifecycle), so a restart continues.
+detector_state = Table(
+    "detector_state",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("engine", LargeBinary, nullable=False),
+    Column("tracker", JSONColumn, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(300), primary_key=True),
+    Column("service", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("start", UTCDateTime(), nullable=False),
+    Column("detected_at", UTCDateTime(), nullable=False),
+    Column("end", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("data", JSONColumn, nullable=False),
+    Index(None, "service", "start"),
+    Index(None, "status"),
+)
+
+# Every incident change, written in the same transaction as the change: the webhook outbox.
+incident_events = Table(
+    "incident_events",
+    metadata,
+    Column("id", String(400), primary_key=True),  # incident id + type + time: replays collide
+    Column("seq", Integer, nullable=False),
+    Column("incident_id", String(300), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("payload", JSONColumn, nullable=False),
+    Index(None, "seq"),
+    Index(None, "incident_id"),
+)
+
+# Observed vs expected for every hot series and bucket (charts and the timeseries API).
+bucket_scores = Table(
+    "bucket_scores",
+    metadata,
+    Column("service", String(200), primary_key=True),
+    Column("minute", Integer, primary_key=True),
+    Column("observed", Float, nullable=False),
+    Column("expected", Float, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("state", Integer, nullable=False),
 )

@@ -140,7 +140,12 @@ class SqlStore:
             raise StoreError(f"cannot store {len(batch)} posts: {exc}") from exc
         # A concurrent writer may have stored some of `keep` since we looked: count those too.
         duplicates += len(keep) - stored
-        return AddResult(stored=stored, duplicates=duplicates, collapsed=len(fresh) - len(keep))
+        return AddResult(
+            stored=stored,
+            duplicates=duplicates,
+            collapsed=len(fresh) - len(keep),
+            kept=tuple(post for post, _ in keep),
+        )
 
     @staticmethod
     def _not_collapsed(

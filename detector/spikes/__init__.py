@@ -1,0 +1,1 @@
+"""Spike detection: baselines, count detectors, incident lifecycle."""
