@@ -78,9 +78,14 @@ def ingest(
         Path | None, typer.Option(help="Where malformed records go [default: quarantine.jsonl].")
     ] = None,
     batch_size: Annotated[int | None, typer.Option(help="Posts per transaction.")] = None,
+    analyze: Annotated[
+        bool,
+        typer.Option(help="Annotate and count complaints as posts are stored (for `detect`)."),
+    ] = True,
     db: DbOption = None,
 ) -> None:
-    """Read posts from files (any supported format, optionally compressed) into the store."""
+    """Read posts from files (any supported format, optionally compressed) into the store,
+    annotating each new post and recording its outage complaints."""
     try:
         settings = get_settings(database_url=db, quarantine_path=quarantine, batch_size=batch_size)
         mapping = None
@@ -118,21 +123,36 @@ def ingest(
                 speed = progress.tasks[task].speed
                 progress.update(task, rate=f"{speed:,.0f} records/s" if speed else "")
 
-            summary = ingest_paths(
-                paths=paths,
-                store=store,
-                options=options,
-                quarantine=writer,
-                batch_size=settings.batch_size,
-                collapse_window=settings.collapse_window,
-                clock=clock,
-                on_progress=advance,
-            )
+            analyzed = None
+            if analyze:
+                from detector.nlp.analyzer import Analyzer
+                from detector.pipeline import Pipeline
+
+                pipeline = Pipeline(store, Analyzer.load(), settings, clock=clock)
+                summary, analyzed = pipeline.ingest_paths(
+                    paths, options, writer, on_progress=advance
+                )
+            else:
+                summary = ingest_paths(
+                    paths=paths,
+                    store=store,
+                    options=options,
+                    quarantine=writer,
+                    batch_size=settings.batch_size,
+                    collapse_window=settings.collapse_window,
+                    clock=clock,
+                    on_progress=advance,
+                )
     except DetectorError as exc:
         raise fail(exc) from None
     finally:
         store.close()
     out.print(render_summary(summary))
+    if analyzed is not None:
+        out.print(
+            f"outage reports {analyzed.outage_posts:,}, counted {analyzed.counted:,} "
+            "(first report per author and service); run `outage-radar detect` to score them"
+        )
     if summary.quarantined:
         out.print(f"quarantined records: {settings.quarantine_path}")
     for failure in summary.failures:
