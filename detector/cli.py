@@ -12,6 +12,7 @@ from rich.table import Table
 
 from detector.cli_common import DbOption, err, fail, open_store, out
 from detector.cli_detect import detect, incidents, replay
+from detector.cli_spikes import spikes
 from detector.clock import SystemClock
 from detector.config import get_settings
 from detector.console import render_stats, render_summary
@@ -388,6 +389,7 @@ def evaluate(
 app.command()(detect)
 app.command()(replay)
 app.command()(incidents)
+app.add_typer(spikes, name="spikes")
 
 
 def main() -> None:

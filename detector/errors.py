@@ -11,7 +11,8 @@ nothing in ``detector/`` knows about HTTP.
     ├── InputError                        a whole input file cannot be read
     │   ├── SourceNotFound (FileNotFoundError)
     │   ├── CorruptArchive                 compressed stream is damaged
-    │   └── UnknownFormat (ValueError)     content matches no reader
+    │   ├── UnknownFormat (ValueError)     content matches no reader
+    │   └── InvalidSeries (ValueError)     a count series is out of order or irregular
     ├── RecordError (ValueError)          one record is malformed (quarantined, never fatal)
     ├── StoreError                        the database cannot be opened or written
     ├── ModelError                        a trained model cannot be used
@@ -54,6 +55,20 @@ class CorruptArchive(InputError):
 
 class UnknownFormat(InputError, ValueError):
     """The content of a file matches none of the readers."""
+
+
+class InvalidSeries(InputError, ValueError):
+    """A count series cannot be scored as a whole (no usable header, rows out of time order,
+    an irregular step); names the line and field at fault when there is one."""
+
+    def __init__(
+        self, path: Path | str, message: str, *, line: int | None = None, field: str | None = None
+    ) -> None:
+        self.line = line
+        self.field = field
+        where = [f"line {line}"] if line is not None else []
+        where += [f"field {field!r}"] if field else []
+        super().__init__(path, ": ".join([", ".join(where), message]) if where else message)
 
 
 class RecordError(DetectorError, ValueError):
