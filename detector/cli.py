@@ -10,8 +10,11 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from detector.cli_apikey import apikey
+from detector.cli_backtest import backtest
 from detector.cli_common import DbOption, err, fail, open_store, out
 from detector.cli_detect import detect, incidents, replay
+from detector.cli_serve import serve
 from detector.cli_spikes import spikes
 from detector.clock import SystemClock
 from detector.config import get_settings
@@ -390,6 +393,9 @@ app.command()(detect)
 app.command()(replay)
 app.command()(incidents)
 app.add_typer(spikes, name="spikes")
+app.command()(backtest)
+app.command()(serve)
+app.add_typer(apikey, name="apikey")
 
 
 def main() -> None:

@@ -58,6 +58,41 @@ class Settings(BaseSettings):
         description="Buckets are scored only once posts this much newer have arrived.",
     )
 
+    # --- the service (``outage-radar serve``) ------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address the API server listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port the API server listens on.")
+    public_reads: bool = Field(
+        True, description="GET endpoints answer without an API key (writes always need one)."
+    )
+    max_body_bytes: int = Field(
+        5_000_000, gt=0, description="Largest request body accepted (413 above it)."
+    )
+    write_rate_per_minute: int = Field(
+        600, gt=0, description="Write requests allowed per API key per minute (429 above it)."
+    )
+    allow_private_webhooks: bool = Field(
+        False,
+        description="Allow webhook URLs on loopback/private/link-local addresses (tests, LANs).",
+    )
+    public_url: str | None = Field(
+        None, description="Base URL of this server, for links in webhook messages."
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="Timeout of one webhook delivery attempt."
+    )
+    watch_dir: Path | None = Field(
+        None, description="Folder the server ingests new files from (pulled every job tick)."
+    )
+    jobs_interval_seconds: float = Field(
+        60.0, gt=0, description="How often the server pulls sources and runs detection."
+    )
+    delivery_interval_seconds: float = Field(
+        5.0, gt=0, description="How often the server delivers due webhooks."
+    )
+    retention_days: int = Field(
+        90, ge=1, description="Posts and scores older than this are deleted by the retention job."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:

@@ -17,11 +17,19 @@ nothing in ``detector/`` knows about HTTP.
     ├── StoreError                        the database cannot be opened or written
     ├── ModelError                        a trained model cannot be used
     │   └── ModelNotFound (FileNotFoundError)
-    └── UnknownService (LookupError)      no such service in the catalog
+    ├── UnknownService (LookupError)      no such service in the catalog
+    ├── QueryError (ValueError)           a read query's parameter is invalid (cursor, range)
+    └── AlertError                        an alert cannot be addressed, signed or verified
+        ├── InvalidWebhook (ValueError)    a webhook field is not acceptable (names the field)
+        ├── UnsafeURLError (ValueError)    webhook URL refused (scheme, credentials, address)
+        ├── HostResolutionError (OSError)  webhook host does not resolve (may be transient)
+        └── WebhookVerificationError (ValueError)  headers or signature do not check out
+            └── WebhookTimestampError      signed, but outside the replay window
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 
@@ -111,3 +119,65 @@ class ModelNotFound(ModelError, FileNotFoundError):
 
     def __init__(self, path: Path | str, hint: str = "train one with `outage-radar train`") -> None:
         super().__init__(path, f"no trained model here; {hint}")
+
+
+class AlertError(DetectorError):
+    """An alert cannot be addressed, signed or verified."""
+
+
+class InvalidWebhook(AlertError, ValueError):
+    """A webhook endpoint field is not acceptable; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class UnsafeURLError(AlertError, ValueError):
+    """A webhook URL is refused: not http(s), carries credentials, or reaches an address
+    inside our own network (SSRF). ``address`` is the offending IP when there is one."""
+
+    def __init__(self, url: str, reason: str, *, address: str | None = None) -> None:
+        self.url = url
+        self.reason = reason
+        self.address = address
+        super().__init__(f"{url}: {reason}")
+
+
+class HostResolutionError(AlertError, OSError):
+    """The host of a webhook URL does not resolve; DNS failures are often transient."""
+
+    def __init__(self, url: str, host: str, detail: str) -> None:
+        self.url = url
+        self.host = host
+        super().__init__(f"{url}: cannot resolve {host!r}: {detail}")
+
+
+class WebhookVerificationError(AlertError, ValueError):
+    """A received webhook's headers or signature do not check out."""
+
+
+class WebhookTimestampError(WebhookVerificationError):
+    """The signature is valid but ``webhook-timestamp`` is outside the tolerance: a replay,
+    or a sender whose clock is off."""
+
+    def __init__(self, timestamp: datetime, now: datetime, tolerance: timedelta) -> None:
+        self.timestamp = timestamp
+        self.now = now
+        self.tolerance = tolerance
+        offset = (timestamp - now).total_seconds()
+        side = "ahead of" if offset > 0 else "behind"
+        super().__init__(
+            f"webhook timestamp {timestamp.isoformat()} is {abs(offset):.0f} s {side} "
+            f"now ({now.isoformat()}); tolerance is {tolerance.total_seconds():.0f} s"
+        )
+
+
+class QueryError(DetectorError, ValueError):
+    """A read query cannot run as asked: a damaged cursor, a range too long. ``param`` names
+    the parameter at fault (the API reports it as a field error)."""
+
+    def __init__(self, param: str, message: str) -> None:
+        self.param = param
+        self.message = message
+        super().__init__(f"{param}: {message}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from detector.store import detection as db
 from detector.store.base import AddResult, IngestRun
 from detector.store.sql import SqlStore
 
-__all__ = ["AnalyzeResult", "DetectResult", "Pipeline"]
+__all__ = ["AnalyzeResult", "DetectResult", "Pipeline", "outbox_row"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,10 @@ class DetectResult:
 class Pipeline:
     """Posts in, incidents out; build one per process and reuse it.
 
+    Its methods may be called from several threads (the server's jobs and API requests): they
+    take turns, because each reads the store and then writes what it read (counts, detector
+    state), and SQLite would refuse the write of one whose snapshot another made stale.
+
     Parameters
     ----------
     store
@@ -98,13 +103,15 @@ class Pipeline:
         self.detector_config = detector or DetectorConfig()
         self.lifecycle = lifecycle
         self.name = name
+        self.lock = threading.RLock()
 
     # --- intake -----------------------------------------------------------------------------
 
     def add(self, posts: Sequence[Post]) -> AnalyzeResult:
         """Store ``posts`` and annotate and count the ones that are new."""
-        result = self.store.add_posts(posts, collapse_window=self.settings.collapse_window)
-        return self.analyze(result)
+        with self.lock:
+            result = self.store.add_posts(posts, collapse_window=self.settings.collapse_window)
+            return self.analyze(result)
 
     def analyze(self, result: AddResult) -> AnalyzeResult:
         """Annotate the posts a store call kept and record their complaints."""
@@ -175,17 +182,18 @@ class Pipeline:
         def after_batch(result: AddResult) -> None:
             _accumulate(total, self.analyze(result))
 
-        summary = ingest_paths(
-            paths=paths,
-            store=self.store,
-            options=options,
-            quarantine=quarantine,
-            batch_size=self.settings.batch_size,
-            collapse_window=self.settings.collapse_window,
-            clock=self.clock,
-            on_progress=on_progress,
-            on_batch=after_batch,
-        )
+        with self.lock:
+            summary = ingest_paths(
+                paths=paths,
+                store=self.store,
+                options=options,
+                quarantine=quarantine,
+                batch_size=self.settings.batch_size,
+                collapse_window=self.settings.collapse_window,
+                clock=self.clock,
+                on_progress=on_progress,
+                on_batch=after_batch,
+            )
         return summary, total
 
     def replay(
@@ -252,6 +260,10 @@ class Pipeline:
 
         ``until`` defaults to the minute after the newest stored post (everything stored).
         """
+        with self.lock:
+            return self._detect(until)
+
+    def _detect(self, until: datetime | None) -> DetectResult:
         engine, tracker = self._load()
         result = DetectResult()
         with self.store.engine.connect() as conn:
@@ -322,7 +334,7 @@ class Pipeline:
                 incident.evidence = summarize_evidence(rows)
                 db.upsert_incident(conn, _incident_row(incident, now))
             for event in events:
-                db.add_event(conn, _event_row(event))
+                db.add_event(conn, outbox_row(event))
             db.add_bucket_scores(conn, scores)
             db.save_state(conn, self.name, engine.to_state(), tracker.to_state(), self.clock.now())
 
@@ -407,7 +419,8 @@ def _incident_row(incident: Incident, now: datetime) -> dict[str, Any]:
     }
 
 
-def _event_row(event: IncidentEvent) -> dict[str, Any]:
+def outbox_row(event: IncidentEvent) -> dict[str, Any]:
+    """The outbox row of an incident event (its id is stable: a replay regenerates the same)."""
     return {
         "id": f"{event.incident.id}:{event.type}:{event.at:%Y%m%dT%H%MZ}:{event.change}",
         "incident_id": event.incident.id,

@@ -47,7 +47,7 @@ class SeasonalNegBinDetector:
     Examples
     --------
     >>> from datetime import UTC, timedelta
-    >>> detector = SeasonalNegBinDetector()
+    >>> detector = SeasonalNegBinDetector(DetectorConfig(grace_minutes=0))
     >>> start = datetime(2021, 11, 19, 20, 0, tzinfo=UTC)
     >>> for minute in range(60):
     ...     at = start + timedelta(minutes=minute)

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detector.spikes.baseline import HOURS_PER_WEEK, BaselineConfig, SeasonalBaseline
-from detector.spikes.significance import score_from_p, tail_probability
+from detector.spikes.significance import combined_shape, score_from_p, tail_probability
 
 __all__ = ["BucketScore", "DetectorConfig", "SpikeEngine", "State", "hour_of_week"]
 
@@ -197,7 +197,6 @@ class SpikeEngine:
         return self._step(index, ids)
 
     def _step(self, index: int, counts: Mapping[int, float]) -> list[BucketScore]:
-        cfg = self.config
         row = index % self._ring.shape[0]
         self._ring[row, :] = 0.0
         for position, value in counts.items():
@@ -216,22 +215,43 @@ class SpikeEngine:
         if counts:
             series = np.fromiter(counts.keys(), dtype=np.int64)
             values = np.fromiter(counts.values(), dtype=np.float64)
-            per_minute, shape = self.baseline.expected(series, self._slot(index))
-            mean = per_minute * cfg.step_minutes
-            cap = np.ceil(mean + cfg.learn_cap_sd * np.sqrt(mean + mean**2 / shape) + 1.0)
-            # Not learned as normal: a spike (what was expected is learned instead, so the
-            # hour's exposure still matches its counts) and anything above the cap.
-            learned = np.where(self._state[series] == State.OK, np.minimum(values, cap), mean)
-            self.baseline.add_counts(series, learned)
+            self._learn(index, series, values)
         self._close_hours(index)
         self.last_step = index
         return results
+
+    def _learn(self, index: int, series: NDArray[np.int64], values: NDArray[np.float64]) -> None:
+        """Add bucket ``index``'s counts to the baseline, so that a spike is not learned as
+        normal: while a series is in ``problems`` its expected count is learned instead (so the
+        hour's exposure still matches its counts), otherwise counts are capped at expected +
+        ``learn_cap_sd`` sd. ``possible problems`` is learned (capped): a baseline that is too
+        low must be able to catch up, or a service that grew would stay flagged for ever. In
+        the warm-up nothing is capped, as nothing is known yet to cap against.
+        """
+        cfg = self.config
+        per_minute, shape = self.baseline.expected(series, self._slot(index))
+        mean = per_minute * cfg.step_minutes
+        if self._in_grace(index):
+            self.baseline.add_counts(series, values)
+            return
+        spread = self.baseline.dispersion(series) * (mean + mean**2 / shape)
+        cap = np.ceil(mean + cfg.learn_cap_sd * np.sqrt(spread) + 1.0)
+        learned = np.where(self._state[series] == State.PROBLEMS, mean, np.minimum(values, cap))
+        self.baseline.add_counts(series, learned, (mean, shape))
+
+    def _in_grace(self, index: int) -> bool:
+        """Whether bucket ``index`` is in the engine's warm-up (states held at ``ok``)."""
+        cfg = self.config
+        return self.first_step is not None and (
+            (index - self.first_step) * cfg.step_minutes < cfg.grace_minutes
+        )
 
     def _score(self, index: int, hot: NDArray[np.int64]) -> list[BucketScore]:
         cfg = self.config
         size = self._ring.shape[0]
         per_minute, shape = self.baseline.expected(hot, self._slot(index))
         per_step = per_minute * cfg.step_minutes
+        dispersion = self.baseline.dispersion(hot)
         best_p = np.ones(len(hot))
         best_w = np.zeros(len(hot), dtype=np.int64)
         best_obs = np.zeros(len(hot))
@@ -242,7 +262,8 @@ class SpikeEngine:
             rows = np.array([(index - k) % size for k in range(steps)], dtype=np.int64)
             observed = self._ring[np.ix_(rows, hot)].sum(axis=0)
             expected = per_step * steps
-            p = np.minimum(1.0, tail_probability(observed, expected, shape) * tests)
+            spread = combined_shape(shape, dispersion, expected)
+            p = np.minimum(1.0, tail_probability(observed, expected, spread) * tests)
             score = score_from_p(p)
             ratio = observed / np.maximum(expected, 1e-9)
             possible |= (
@@ -260,9 +281,7 @@ class SpikeEngine:
             best_w = np.where(better, steps, best_w)
             best_obs = np.where(better, observed, best_obs)
         best_w = np.where(best_w == 0, 1, best_w)
-        if self.first_step is not None and (index - self.first_step) * cfg.step_minutes < (
-            cfg.grace_minutes
-        ):
+        if self._in_grace(index):
             possible[:] = problems[:] = False
         self._streak[hot] = np.where(problems, self._streak[hot] + 1, 0)
         state = np.where(
@@ -302,7 +321,12 @@ class SpikeEngine:
         for minute in range(first_minute, end_minute):
             if minute % 60 == 59:
                 hour = minute // 60 + _EPOCH_HOUR_OF_WEEK
-                self.baseline.close_hour(hour % HOURS_PER_WEEK, hour // HOURS_PER_WEEK)
+                self.baseline.close_hour(
+                    hour % HOURS_PER_WEEK,
+                    hour // HOURS_PER_WEEK,
+                    buckets=60.0 / step,
+                    learn_dispersion=not self._in_grace(index),
+                )
 
     # --- persistence --------------------------------------------------------------------------
 
@@ -326,6 +350,9 @@ class SpikeEngine:
             counts=b.counts[:n],
             minutes=b.minutes[:n],
             pending=b.pending[:n],
+            pearson=b.pearson[:n],
+            buckets=b.buckets[:n],
+            pending_pearson=b.pending_pearson[:n],
             group=b.group,
             slot_week=b.slot_week,
             profile_counts=b.profile_counts,
@@ -350,6 +377,8 @@ class SpikeEngine:
         b = engine.baseline
         b.counts, b.minutes = arrays["counts"].copy(), arrays["minutes"].copy()
         b.pending, b.group = arrays["pending"].copy(), arrays["group"].copy()
+        b.pearson, b.buckets = arrays["pearson"].copy(), arrays["buckets"].copy()
+        b.pending_pearson = arrays["pending_pearson"].copy()
         b.group_names = list(meta["groups"])
         b.slot_week = arrays["slot_week"].copy()
         b.profile_counts = arrays["profile_counts"].copy()

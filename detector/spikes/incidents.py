@@ -36,9 +36,10 @@ class IncidentConfig:
         Calm minutes before an incident resolves (hysteresis against flapping).
     reopen_within_minutes
         A relapse this soon after the end reopens the incident instead of opening a new one.
-    calm_ratio, calm_reports
-        A bucket is calm when the state is ``ok`` and observed/expected is below
-        ``calm_ratio`` or fewer than ``calm_reports`` reports are in the window.
+    calm_ratio, calm_reports, calm_score
+        A bucket is calm when the state is ``ok`` and either the excess is no longer
+        significant (score below ``calm_score``), or observed/expected is below
+        ``calm_ratio``, or fewer than ``calm_reports`` reports are in the window.
     lookback_minutes
         How far back the start may be back-dated, and how much series before it is kept.
     critical_ratio
@@ -49,6 +50,7 @@ class IncidentConfig:
     reopen_within_minutes: int = 60
     calm_ratio: float = 1.5
     calm_reports: int = 3
+    calm_score: float = 0.2
     lookback_minutes: int = 120
     critical_ratio: float = 10.0
 
@@ -294,10 +296,14 @@ class IncidentTracker:
             calm = True
         else:
             self._add_point(incident, score, count=True)
-            # Calm: no alarm, and either near baseline or down to a few stray reports (a
-            # service whose baseline is near zero is never within 1.5x of it while anyone posts).
+            # Calm: no alarm, and either no longer significant (a busy service's minute is
+            # often 1.5x its baseline by chance), near baseline, or down to a few stray reports
+            # (a service whose baseline is near zero is never within 1.5x of it while anyone
+            # posts).
             calm = score.state == State.OK and (
-                score.ratio < cfg.calm_ratio or score.window_observed < cfg.calm_reports
+                score.score < cfg.calm_score
+                or score.ratio < cfg.calm_ratio
+                or score.window_observed < cfg.calm_reports
             )
         if not calm:
             self._calm_since.pop(key, None)
@@ -317,7 +323,7 @@ class IncidentTracker:
             minutes=cfg.resolve_after_minutes
         ):
             incident.status = "resolved"
-            incident.end = _excess_end(incident, calm_since) + self.step
+            incident.end = _excess_end(incident, calm_since, self.step) + self.step
             del self.open[key]
             self.resolved[key] = incident
             del self._calm_since[key]
@@ -356,32 +362,33 @@ class IncidentTracker:
 
 def _excess_start(history: list[BucketScore]) -> datetime | None:
     """Where the burst began: the change point that best explains the recent buckets as the
-    baseline before and one higher constant rate after (Poisson likelihood ratio). A stray
-    report an hour earlier does not drag the start back: it would dilute the higher rate."""
+    baseline before and a multiple of it after (Poisson likelihood ratio of ``k * expected``
+    against ``expected`` over the buckets from the change point on). A stray report an hour
+    earlier does not drag the start back (it would dilute the multiple), nor does a baseline a
+    little too low for hours (a long 1.2x weighs less than a short 5x)."""
     best, best_at = 0.0, None
-    suffix_obs = suffix_exp = suffix_log = 0.0
-    for n, score in enumerate(reversed(history), start=1):
-        expected = max(score.expected, 1e-9)
+    suffix_obs = suffix_exp = 0.0
+    for score in reversed(history):
         suffix_obs += score.observed
-        suffix_exp += expected
-        suffix_log += score.observed * math.log(expected)
-        if suffix_obs <= 0:
+        suffix_exp += max(score.expected, 1e-9)
+        if suffix_obs <= suffix_exp:
             continue
-        llr = suffix_obs * math.log(suffix_obs / n) - suffix_log - suffix_obs + suffix_exp
-        if llr > best:
+        llr = suffix_obs * math.log(suffix_obs / suffix_exp) - suffix_obs + suffix_exp
+        if llr > best and score.observed > score.expected:
             best, best_at = llr, score.at
     return best_at
 
 
-def _excess_end(incident: Incident, calm_since: datetime) -> datetime:
-    """The last bucket of the excess: where the summed excess since the start peaks."""
-    best, best_at, total = 0.0, incident.start, 0.0
+def _excess_end(incident: Incident, calm_since: datetime, step: timedelta) -> datetime:
+    """The last bucket of the excess: where the summed excess (over twice the baseline) since
+    the start peaks; never before the bucket in which the incident was detected."""
+    best, best_at, total = -math.inf, incident.start, 0.0
     for point in incident.series:
         if incident.start <= point.at < calm_since:
             total += point.observed - 2 * point.expected
             if total > best:
                 best, best_at = total, point.at
-    return best_at
+    return max(best_at, incident.detected_at - step)
 
 
 def _quiet(last: BucketScore, at: datetime) -> BucketScore:

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-__all__ = ["score_from_p", "tail_probability"]
+__all__ = ["combined_shape", "score_from_p", "tail_probability"]
 
 #: -log10 of the p-value that maps to score 1.0 (p <= 1e-10 is "certainly a spike").
 _LOG10_P_AT_SCORE_ONE = 10.0
@@ -46,6 +46,24 @@ def tail_probability(
         po = special.gammainc(np.maximum(k, 0.0) + 1.0, mu)
     out = np.where(poisson, po, nb)
     return np.where(k < 0, 1.0, np.clip(out, 0.0, 1.0))
+
+
+def combined_shape(
+    shape: ArrayLike, dispersion: ArrayLike, expected: ArrayLike
+) -> NDArray[np.float64]:
+    """The negative-binomial shape of counts that vary ``dispersion`` times more than a
+    negative binomial with ``shape`` allows: the result's variance, ``expected +
+    expected**2 / result``, is ``dispersion * (expected + expected**2 / shape)``.
+
+    >>> float(combined_shape(50.0, 1.0, 10.0))  # no overdispersion: unchanged
+    50.0
+    >>> float(combined_shape(np.inf, 3.0, 10.0))  # var = 3 * 10 = 10 + 100 / 5
+    5.0
+    """
+    mu = np.maximum(np.asarray(expected, dtype=np.float64), 1e-12)
+    d = np.maximum(np.asarray(dispersion, dtype=np.float64), 1.0)
+    with np.errstate(divide="ignore"):
+        return np.asarray(1.0 / ((d - 1.0) / mu + d / np.asarray(shape, dtype=np.float64)))
 
 
 def score_from_p(p_value: ArrayLike) -> NDArray[np.float64]:

@@ -30,6 +30,7 @@ __all__ = [
     "add_event",
     "complaint_evidence",
     "first_post_time",
+    "insert_ignore",
     "last_counted",
     "load_state",
     "minute_counts",
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 
-def _insert_ignore(conn: Connection, table: Any) -> Any:
+def insert_ignore(conn: Connection, table: Any) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING`` in the connection's dialect."""
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
@@ -48,13 +49,13 @@ def _insert_ignore(conn: Connection, table: Any) -> Any:
 def add_annotations(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Store annotation rows (``post_id, created_at, probability, is_outage, country, data``)."""
     if rows:
-        conn.execute(_insert_ignore(conn, post_annotations), list(rows))
+        conn.execute(insert_ignore(conn, post_annotations), list(rows))
 
 
 def add_complaints(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Store complaint rows (one per outage post and service)."""
     if rows:
-        conn.execute(_insert_ignore(conn, complaints), list(rows))
+        conn.execute(insert_ignore(conn, complaints), list(rows))
 
 
 def last_counted(
@@ -139,7 +140,7 @@ def add_event(conn: Connection, row: Mapping[str, Any]) -> bool:
     """Append an incident event to the outbox; False when the same event is already there
     (a replay after a crash regenerates it with the same id)."""
     seq = conn.scalar(select(func.coalesce(func.max(incident_events.c.seq), 0))) or 0
-    result = conn.execute(_insert_ignore(conn, incident_events), [{**row, "seq": seq + 1}])
+    result = conn.execute(insert_ignore(conn, incident_events), [{**row, "seq": seq + 1}])
     return bool(result.rowcount)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -25,15 +26,20 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "UTCDateTime",
+    "api_keys",
     "bucket_scores",
     "complaints",
     "detector_state",
     "incident_events",
     "incidents",
     "ingest_runs",
+    "leases",
     "metadata",
     "post_annotations",
     "posts",
+    "pulled_files",
+    "webhook_deliveries",
+    "webhooks",
 ]
 
 metadata = MetaData(
@@ -191,4 +197,87 @@ bucket_scores = Table(
     Column("expected", Float, nullable=False),
     Column("score", Float, nullable=False),
     Column("state", Integer, nullable=False),
+)
+
+# --- the service: API keys, webhooks and their deliveries, leases ------------------------------
+
+# API keys: only a SHA-256 of the token is kept (tokens are 256-bit random, so no slow hash is
+# needed to resist guessing); ``prefix`` is shown to people to tell keys apart.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+    Column("last_used_at", UTCDateTime()),
+)
+
+# Webhook endpoints. The secret is kept in clear because every delivery is signed with it; it
+# is shown once, at creation, and never again. ``after_seq`` is the last incident event fanned
+# out to this endpoint (a new endpoint starts at the newest event: no replay of history).
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("owner", String(32), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("services", JSONColumn),
+    Column("countries", JSONColumn),
+    Column("min_severity", String(16), nullable=False),
+    Column("event_types", JSONColumn, nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", String(500)),
+    Column("after_seq", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index(None, "owner"),
+)
+
+# One row per (endpoint, event): pending until delivered, or dead after the retry horizon or a
+# permanent refusal. Delivered in ``seq`` order per endpoint.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(500), primary_key=True),  # webhook id + event id: fan-out is idempotent
+    Column("webhook_id", String(32), nullable=False),
+    Column("event_id", String(400), nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("first_attempt_at", UTCDateTime()),
+    Column("last_attempt_at", UTCDateTime()),
+    Column("last_status_code", Integer),
+    Column("last_error", String(500)),
+    Column("delivered_at", UTCDateTime()),
+    Index(None, "webhook_id", "status", "seq"),
+)
+
+# Named leases: the one process that holds ``detect`` or ``webhook:<id>`` until ``until`` does
+# that work; two servers on one database never both do it.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(300), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("until", UTCDateTime(), nullable=False),
+)
+
+# Files the server has ingested from its watched folder (path, and size and mtime when read):
+# a file is taken again only when it changed.
+pulled_files = Table(
+    "pulled_files",
+    metadata,
+    Column("path", String(1000), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("mtime", Float, nullable=False),
+    Column("pulled_at", UTCDateTime(), nullable=False),
 )
