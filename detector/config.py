@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     watch_dir: Path | None = Field(
         None, description="Folder the server ingests new files from (pulled every job tick)."
     )
+    jobs_enabled: bool = Field(
+        True, description="Run the scheduled jobs (pull, detect, deliver, retention) in the server."
+    )
     jobs_interval_seconds: float = Field(
         60.0, gt=0, description="How often the server pulls sources and runs detection."
     )

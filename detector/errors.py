@@ -1,7 +1,7 @@
 """Errors raised by the outage-radar library.
 
 Every error derives from one root so callers (the CLI, the API) can catch the library's failures
-without catching programming mistakes. The API maps these to HTTP codes in ``api/errors.py``;
+without catching programming mistakes. The API maps these to HTTP codes in ``api/problems.py``;
 nothing in ``detector/`` knows about HTTP.
 
 ::
@@ -130,6 +130,7 @@ class InvalidWebhook(AlertError, ValueError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
+        self.message = message
         super().__init__(f"{field}: {message}")
 
 

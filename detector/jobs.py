@@ -77,6 +77,8 @@ class Jobs:
     settings: Settings
     clock: Clock
     owner: str = field(default_factory=process_name)
+    on_run: Callable[[str, bool], None] | None = None
+    """Told each run's job name and whether it succeeded (metrics)."""
     stats: dict[str, JobStats] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -136,12 +138,22 @@ class Jobs:
         return self.dispatcher.run_once(webhooks).delivered if webhooks else 0
 
     def retention(self) -> int:
-        """Delete posts, annotations, complaints, scores and finished deliveries older than
-        ``retention_days`` (incidents and their events are kept); return rows deleted."""
-        cutoff = self.clock.now() - timedelta(days=self.settings.retention_days)
+        """Delete posts, annotations, complaints, scores and finished deliveries more than
+        ``retention_days`` older than the newest post (incidents and their events are kept);
+        return rows deleted.
+
+        Measured from the newest post rather than the wall clock, as detection is: live, the
+        two agree; a replayed archive is kept, not deleted on arrival.
+        """
+        engine = self.pipeline.store.engine
+        with engine.connect() as conn:
+            newest = db.last_post_time(conn)
+        if newest is None:
+            return 0
+        cutoff = newest - timedelta(days=self.settings.retention_days)
         minute = int((cutoff - _EPOCH).total_seconds() // 60)
         deleted = 0
-        with self.pipeline.store.engine.begin() as conn:
+        with engine.begin() as conn:
             for statement in (
                 delete(posts).where(posts.c.created_at < cutoff),
                 delete(post_annotations).where(post_annotations.c.created_at < cutoff),
@@ -174,6 +186,8 @@ class Jobs:
             if error is not None:
                 stats.errors += 1
                 stats.last_error = error
+        if self.on_run is not None:
+            self.on_run(name, error is None)
 
 
 def start_scheduler(jobs: Jobs, settings: Settings) -> BackgroundScheduler:

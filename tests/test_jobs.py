@@ -23,6 +23,7 @@ from detector.store.incidents import list_incidents
 from detector.store.leases import acquire_lease
 from detector.store.sql import SqlStore
 from detector.store.webhooks import create_webhook
+from tests.factories import make_post
 from tests.receiver import Receiver
 
 FORUM = sample_posts_dir() / "teslamotorsclub-2021-11.jsonl.gz"
@@ -106,16 +107,19 @@ def test_detection_runs_in_one_process_only(jobs):
     assert jobs.detect() > 0
 
 
-def test_retention_deletes_old_posts_but_keeps_incidents(jobs):
+def test_retention_deletes_posts_older_than_the_newest_by_the_setting(jobs):
     drop(jobs)
     jobs.pull()
     jobs.detect()
     engine = jobs.pipeline.store.engine
-    assert jobs.retention() == 0  # 2021-11-20 06:00: nothing older than 90 days
-    jobs.clock.current = datetime(2022, 6, 1, tzinfo=UTC)
+    kept = jobs.pipeline.store.stats().posts
+    jobs.clock.current = datetime(2026, 1, 1, tzinfo=UTC)  # a replayed archive is not dropped
+    assert jobs.retention() == 0
+    later = make_post(created_at=datetime(2022, 6, 1, tzinfo=UTC), text="hello")
+    jobs.pipeline.add([later])
     assert jobs.retention() > 0
-    assert jobs.pipeline.store.stats().posts == 0
-    assert list_incidents(engine, service="tesla")
+    assert jobs.pipeline.store.stats().posts == 1 < kept
+    assert list_incidents(engine, service="tesla")  # incidents are kept
 
 
 def test_a_failing_job_is_counted_and_the_next_run_goes_on(jobs, monkeypatch):

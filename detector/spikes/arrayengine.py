@@ -408,10 +408,38 @@ class ArrayEngine(SpikeEngine):
         self._floor = floor - 1e-6 * (1.0 + floor)
         rows = self._back[(index - 1) % self._ring.shape[0]]
         self._sums = np.stack([self._ring[rows[:w], :n].sum(axis=0) for w in self._windows])
+        carried = self._fails_below.min(axis=0) if self._fails_below.shape[2] == n else None
         self._passes_from = np.full((2, len(self._windows), n), np.inf)
         self._fails_below = np.zeros((2, len(self._windows), n))
+        if carried is not None:
+            self._carry_floors(carried)
         self._alerting = np.flatnonzero(self._state[:n] != _OK)
         self._epoch = epoch
+
+    def _carry_floors(self, last: NDArray[np.float64]) -> None:
+        """Start the epoch's floors from the last epoch's (``last``, in counts), where the new
+        expectations still rule them out.
+
+        Expectations move little from one hour to the next, and without this every window
+        that reached the count and ratio rules last hour would be ruled out again, one count at
+        a time. A count a little below the old floor is checked once for all windows.
+        """
+        if self._log_p_limit is None:
+            return
+        guess = last - 1.0
+        window, series = np.nonzero(guess >= np.maximum(self._floor, 0.0))
+        if not len(window):
+            return
+        count = guess[window, series]
+        mu = np.maximum(self._expected[window, series], 1e-12)
+        r = np.maximum(self._spread[window, series], 1e-9)
+        limit = self._log_p_limit - np.log(len(self._windows)) + 1e-3
+        ruled_out = _log_pmf(count, mu, r) > limit
+        window, series, higher = window[ruled_out], series[ruled_out], count[ruled_out] + 1.0
+        self._fails_below[:, window, series] = higher
+        self._floor[window, series] = np.maximum(
+            self._floor[window, series], higher - 1e-6 * (1.0 + higher)
+        )
 
     # --- persistence --------------------------------------------------------------------------
 

@@ -1,0 +1,182 @@
+"""Prometheus metrics of one app, in a registry of its own (several apps can share a process).
+
+Requests are counted and timed by route template (``/v1/incidents/{incident_id}``, never the
+raw path, which would make one series per id) and status. Store gauges (open incidents, the
+detector's lag) are read from the database at scrape time. ``job_errors_total`` is for the
+scheduled jobs to increment: ``app.state.metrics.job_errors_total.labels(job="detect").inc()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from detector.errors import StoreError
+from detector.store import queries
+
+__all__ = ["Metrics", "MetricsMiddleware", "router"]
+
+log = logging.getLogger(__name__)
+
+_UNMATCHED = "<unmatched>"
+
+
+class Metrics:
+    """The app's registry and the metrics the API and its jobs record.
+
+    Parameters
+    ----------
+    engine
+        Returns the store's engine, or None before the lifespan opened it.
+    """
+
+    def __init__(self, engine: Callable[[], Engine | None]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests_total = Counter(
+            "outage_radar_http_requests",
+            "HTTP requests answered, by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "outage_radar_http_request_duration_seconds",
+            "Time to answer HTTP requests, by method and route template.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.job_runs_total = Counter(
+            "outage_radar_job_runs",
+            "Scheduled job runs, by job.",
+            ["job"],
+            registry=self.registry,
+        )
+        self.job_errors_total = Counter(
+            "outage_radar_job_errors",
+            "Scheduled job runs that failed, by job.",
+            ["job"],
+            registry=self.registry,
+        )
+        self.registry.register(_StoreCollector(engine))
+
+    def render(self) -> bytes:
+        """The registry in the Prometheus text format."""
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request (pure ASGI: no response buffering)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, then record it under the route the router matched."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the server answers if the app raises before responding
+
+        async def send_and_see(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_see)
+        finally:
+            # The router leaves the matched route in the scope; routers must carry their prefix
+            # (``APIRouter(prefix=...)``) for its path to be the full template.
+            route = getattr(scope.get("route"), "path", None) or _UNMATCHED
+            method = str(scope["method"])
+            self.metrics.requests_total.labels(method, route, str(status)).inc()
+            self.metrics.request_seconds.labels(method, route).observe(
+                time.perf_counter() - started
+            )
+
+
+class _StoreCollector(Collector):
+    """Gauges read from the store when scraped."""
+
+    def __init__(self, engine: Callable[[], Engine | None]) -> None:
+        self.engine = engine
+
+    def describe(self) -> list[Metric]:
+        """The gauges' names, so registering does not query the database."""
+        return list(_families())
+
+    def collect(self) -> Iterator[Metric]:
+        """Query the store; a store that does not answer reports ``database_up 0`` only."""
+        up, incidents, lag, watermark, newest = _families()
+        engine = self.engine()
+        if engine is None:
+            return
+        try:
+            counts = queries.open_incident_counts(engine)
+            status = queries.detector_status(engine)
+        except StoreError as exc:
+            log.warning("metrics: %s", exc)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        for severity, n in counts.items():
+            incidents.add_metric([severity], n)
+        yield from (up, incidents)
+        if status.lag is not None:
+            lag.add_metric([], status.lag.total_seconds())
+            yield lag
+        if status.watermark is not None:
+            watermark.add_metric([], status.watermark.timestamp())
+            yield watermark
+        if status.newest_post is not None:
+            newest.add_metric([], status.newest_post.timestamp())
+            yield newest
+
+
+def _families() -> tuple[GaugeMetricFamily, ...]:
+    return (
+        GaugeMetricFamily("outage_radar_database_up", "1 when the database answers."),
+        GaugeMetricFamily(
+            "outage_radar_open_incidents", "Open incidents, by severity.", labels=["severity"]
+        ),
+        GaugeMetricFamily(
+            "outage_radar_detector_lag_seconds",
+            "Stored data the detector has not scored yet (newest post minus watermark).",
+        ),
+        GaugeMetricFamily(
+            "outage_radar_detector_watermark_timestamp_seconds",
+            "End of the last minute the detector scored (data time, Unix seconds).",
+        ),
+        GaugeMetricFamily(
+            "outage_radar_newest_post_timestamp_seconds",
+            "When the newest stored post was written (Unix seconds).",
+        ),
+    )
+
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    summary="Prometheus metrics",
+)
+def metrics(request: Request) -> Response:
+    """Request counts and latencies, open incidents and the detector's lag, for Prometheus."""
+    registry: Metrics = request.app.state.metrics
+    return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,39 @@
+"""``outage-radar serve``: the REST API under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from detector.cli_common import DbOption
+from detector.config import get_settings
+
+__all__ = ["serve"]
+
+
+def serve(
+    host: Annotated[
+        str | None,
+        typer.Option(help="Address to listen on [env: OUTAGE_RADAR_HOST; default: 127.0.0.1]."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            help="Port to listen on [env: OUTAGE_RADAR_PORT; default: 8000].", min=0, max=65535
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Serve the REST API (incidents, services, posts, analyze, health, metrics) with uvicorn;
+    the OpenAPI document is at /openapi.json and the docs at /docs."""
+    import uvicorn
+
+    # The one place the library reaches the API: ``serve`` composes the two. Imported here so
+    # ``import detector`` (and every other command) never loads FastAPI.
+    from api.app import create_app
+
+    settings = get_settings(database_url=db, host=host, port=port)
+    app = create_app(settings)
+    # No websockets are served; "none" spares importing a websockets implementation.
+    uvicorn.run(app, host=settings.host, port=settings.port, ws="none", log_level="info")
