@@ -26,6 +26,7 @@ from detector.alerts.outbox import Dispatcher
 from detector.alerts.transport import GuardedTransport
 from detector.clock import Clock, SystemClock
 from detector.config import Settings
+from detector.ingest.poll import FeedPoller
 from detector.jobs import Jobs, process_name, start_scheduler
 from detector.nlp.analyzer import Analyzer
 from detector.pipeline import Pipeline
@@ -167,7 +168,17 @@ def _start_service(app: FastAPI, stack: AsyncExitStack, settings: Settings) -> N
         if not ok:
             metrics.job_errors_total.labels(job=name).inc()
 
-    jobs = Jobs(app.state.pipeline, app.state.dispatcher, settings, clock, owner, counted)
+    feeds = httpx.Client(timeout=30.0, follow_redirects=True)  # operator-configured URLs
+    stack.callback(feeds.close)
+    jobs = Jobs(
+        app.state.pipeline,
+        app.state.dispatcher,
+        settings,
+        clock,
+        owner,
+        poller=FeedPoller(feeds),
+        on_run=counted,
+    )
     app.state.jobs = jobs
     if settings.jobs_enabled:
         scheduler = start_scheduler(jobs, settings)

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     watch_dir: Path | None = Field(
         None, description="Folder the server ingests new files from (pulled every job tick)."
     )
+    poll_urls: list[str] = Field(
+        default_factory=list,
+        description="URLs serving posts as JSON lines, polled every job tick (a JSON list).",
+    )
     jobs_enabled: bool = Field(
         True, description="Run the scheduled jobs (pull, detect, deliver, retention) in the server."
     )

@@ -19,6 +19,7 @@ nothing in ``detector/`` knows about HTTP.
     │   └── ModelNotFound (FileNotFoundError)
     ├── UnknownService (LookupError)      no such service in the catalog
     ├── QueryError (ValueError)           a read query's parameter is invalid (cursor, range)
+    ├── FeedError                         a polled feed cannot be fetched now
     └── AlertError                        an alert cannot be addressed, signed or verified
         ├── InvalidWebhook (ValueError)    a webhook field is not acceptable (names the field)
         ├── UnsafeURLError (ValueError)    webhook URL refused (scheme, credentials, address)
@@ -119,6 +120,10 @@ class ModelNotFound(ModelError, FileNotFoundError):
 
     def __init__(self, path: Path | str, hint: str = "train one with `outage-radar train`") -> None:
         super().__init__(path, f"no trained model here; {hint}")
+
+
+class FeedError(DetectorError):
+    """A polled feed cannot be fetched now (named in the message); polled again later."""
 
 
 class AlertError(DetectorError):

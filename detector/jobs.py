@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete, select
@@ -28,7 +29,9 @@ from sqlalchemy import delete, select
 from detector.alerts.outbox import Dispatcher
 from detector.clock import Clock
 from detector.config import Settings
+from detector.errors import FeedError
 from detector.ingest.files import ReadOptions
+from detector.ingest.poll import FeedPoller
 from detector.ingest.quarantine import QuarantineWriter
 from detector.pipeline import Pipeline
 from detector.store import detection as db
@@ -77,6 +80,8 @@ class Jobs:
     settings: Settings
     clock: Clock
     owner: str = field(default_factory=process_name)
+    poller: FeedPoller | None = None
+    """Polls ``settings.poll_urls`` (none polled without one)."""
     on_run: Callable[[str, bool], None] | None = None
     """Told each run's job name and whether it succeeded (metrics)."""
     stats: dict[str, JobStats] = field(default_factory=dict)
@@ -85,7 +90,27 @@ class Jobs:
     # --- the jobs ---------------------------------------------------------------------------
 
     def pull(self) -> int:
-        """Ingest new or changed files from the watched folder; return how many were read."""
+        """Ingest new or changed files from the watched folder and the posts of the polled
+        feeds; return how many files and feeds had something new."""
+        done = self._pull_folder()
+        if self.poller is None or not self.settings.poll_urls:
+            return done
+        failures = []
+        with QuarantineWriter(self.settings.quarantine_path) as quarantine:
+            for url in self.settings.poll_urls:
+                try:
+                    posts = self.poller.poll(url, quarantine)
+                except httpx.HTTPError as exc:  # one feed down must not stop the others
+                    failures.append(f"{url}: {type(exc).__name__}: {exc}")
+                    continue
+                if posts:
+                    self.pipeline.add(posts)
+                    done += 1
+        if failures:
+            raise FeedError("; ".join(failures))
+        return done
+
+    def _pull_folder(self) -> int:
         folder = self.settings.watch_dir
         if folder is None or not folder.is_dir():
             return 0

@@ -15,6 +15,7 @@ from detector.alerts.signing import generate_secret
 from detector.alerts.transport import GuardedTransport
 from detector.clock import FixedClock
 from detector.config import Settings
+from detector.ingest.poll import FeedPoller
 from detector.jobs import Jobs, start_scheduler
 from detector.nlp.analyzer import Analyzer
 from detector.pipeline import Pipeline
@@ -24,6 +25,7 @@ from detector.store.leases import acquire_lease
 from detector.store.sql import SqlStore
 from detector.store.webhooks import create_webhook
 from tests.factories import make_post
+from tests.ingest.test_poll import Feed, lines
 from tests.receiver import Receiver
 
 FORUM = sample_posts_dir() / "teslamotorsclub-2021-11.jsonl.gz"
@@ -153,3 +155,19 @@ def test_the_scheduler_runs_every_job_and_stops_cleanly(jobs):
     assert jobs.stats["pull"].runs >= 2 and jobs.stats["detect"].runs >= 1
     assert all(s.errors == 0 for s in jobs.stats.values()), jobs.stats
     assert list_incidents(jobs.pipeline.store.engine, service="tesla")
+
+
+def test_polled_feeds_are_ingested_and_a_dead_feed_is_counted_not_fatal(jobs):
+    feed = Feed()
+    feed.body = lines(
+        {"id": "1", "text": "tesla app down, 500 server error", "created_at": "2021-11-19T21:02Z"}
+    )
+    with feed.running() as url, httpx.Client(timeout=5) as client:
+        dead = "http://127.0.0.1:9/feed.jsonl"  # nothing listens on the discard port
+        jobs.settings = jobs.settings.model_copy(update={"poll_urls": [dead, url]})
+        jobs.poller = FeedPoller(client)
+        jobs.run("pull")
+    stats = jobs.stats["pull"]
+    assert (stats.runs, stats.errors) == (1, 1)
+    assert "127.0.0.1:9" in (stats.last_error or "")
+    assert jobs.pipeline.store.get_posts(["generic:feed:1"])  # the live feed still went in
