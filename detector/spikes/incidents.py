@@ -209,8 +209,8 @@ class IncidentTracker:
     def to_state(self) -> dict[str, Any]:
         """Everything needed to continue after a restart, as JSON-able data."""
         return {
-            "open": [i.as_dict() for i in self.open.values()],
-            "resolved": [i.as_dict() for i in self.resolved.values()],
+            "open": [_exact_dict(i) for i in self.open.values()],
+            "resolved": [_exact_dict(i) for i in self.resolved.values()],
             "calm_since": {k: v.isoformat() for k, v in self._calm_since.items()},
             "history": {k: [_score_dict(s) for s in h] for k, h in self._history.items()},
             "severity_seen": {
@@ -401,6 +401,20 @@ def _quiet(last: BucketScore, at: datetime) -> BucketScore:
         score=0.0,
         state=State.OK,
     )
+
+
+def _exact_dict(incident: Incident) -> dict[str, Any]:
+    # ``as_dict`` rounds for display; a saved state must restore the very numbers, or every
+    # restart (the server saves and reloads at each detection run) would drift the figures.
+    data = incident.as_dict()
+    data["peak"]["expected"] = incident.peak_expected
+    data["confidence"] = incident.max_score
+    data["expected_total"] = incident.expected_total
+    data["series"] = [
+        {"at": p.at.isoformat(), "observed": p.observed, "expected": p.expected}
+        for p in incident.series
+    ]
+    return data
 
 
 def _score_dict(score: BucketScore) -> dict[str, Any]:
