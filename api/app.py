@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_key
+from api.cache import ReadCache
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import PlainErrorsAsProblems, install_problem_handlers, use_problem_media_type
 from api.routes import READ_ROUTERS, ROUTERS
@@ -36,6 +37,10 @@ from detector.store.sql import SqlStore
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
+
+# Public data, the same for every client: what dashboards poll. Webhooks (per owner) and health
+# (must tell the truth now) are never cached.
+CACHED_READS = ("/v1/incidents", "/v1/services", "/v1/posts")
 
 _DESCRIPTION = """\
 An open, self-hostable Downdetector: outage-radar reads what people post, finds the complaints
@@ -130,6 +135,14 @@ def create_app(
     app.state.metrics = metrics
     install_problem_handlers(app)
     app.add_middleware(PlainErrorsAsProblems)
+    app.add_middleware(
+        ReadCache,
+        seconds=settings.read_cache_seconds,
+        generation=lambda: _generation_of(app),
+        prefixes=CACHED_READS,
+        keyed=not settings.public_reads,
+        record=lambda result: metrics.read_cache_total.labels(result=result).inc(),
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees every answer
     for router in ROUTERS:
         # The limit is set per router, not on the app: the app-level limiter answers outside
@@ -159,7 +172,12 @@ def _start_service(app: FastAPI, stack: AsyncExitStack, settings: Settings) -> N
     stack.callback(client.close)
     owner = process_name()
     app.state.dispatcher = Dispatcher(
-        store.engine, owner=owner, clock=clock, client=client, base_url=settings.public_url
+        store.engine,
+        owner=owner,
+        clock=clock,
+        client=client,
+        base_url=settings.public_url,
+        concurrency=settings.delivery_concurrency,
     )
     app.state.rate_limiter = RateLimiter(settings.write_rate_per_minute)
 
@@ -183,6 +201,11 @@ def _start_service(app: FastAPI, stack: AsyncExitStack, settings: Settings) -> N
     if settings.jobs_enabled:
         scheduler = start_scheduler(jobs, settings)
         stack.callback(scheduler.shutdown, wait=True)
+
+
+def _generation_of(app: FastAPI) -> int:
+    opened: SqlStore | None = getattr(app.state, "store", None)
+    return opened.generation if opened is not None else -1
 
 
 def _engine_of(app: FastAPI) -> Engine | None:

@@ -66,6 +66,13 @@ class Metrics:
             ["job"],
             registry=self.registry,
         )
+        self.read_cache_total = Counter(
+            "outage_radar_read_cache",
+            "Cacheable reads, by how they were answered: hit (from memory), stale (from memory"
+            " while being recomputed), wait (shared another request's answer), miss (computed).",
+            ["result"],
+            registry=self.registry,
+        )
         self.registry.register(_StoreCollector(engine))
 
     def render(self) -> bytes:

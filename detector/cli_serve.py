@@ -36,4 +36,11 @@ def serve(
     settings = get_settings(database_url=db, host=host, port=port)
     app = create_app(settings)
     # No websockets are served; "none" spares importing a websockets implementation.
-    uvicorn.run(app, host=settings.host, port=settings.port, ws="none", log_level="info")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ws="none",
+        log_level="info",
+        access_log=settings.access_log,
+    )

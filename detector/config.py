@@ -70,6 +70,17 @@ class Settings(BaseSettings):
     write_rate_per_minute: int = Field(
         600, gt=0, description="Write requests allowed per API key per minute (429 above it)."
     )
+    read_cache_seconds: float = Field(
+        1.0,
+        ge=0,
+        description=(
+            "How long a public read (incidents, services, posts) is answered from memory before"
+            " it is recomputed; this server's own writes end it at once; 0 turns the cache off."
+        ),
+    )
+    access_log: bool = Field(
+        True, description="Log every HTTP request (uvicorn's access log) at level info."
+    )
     allow_private_webhooks: bool = Field(
         False,
         description="Allow webhook URLs on loopback/private/link-local addresses (tests, LANs).",
@@ -95,6 +106,14 @@ class Settings(BaseSettings):
     )
     delivery_interval_seconds: float = Field(
         5.0, gt=0, description="How often the server delivers due webhooks."
+    )
+    delivery_concurrency: int = Field(
+        4,
+        ge=1,
+        description=(
+            "Webhook endpoints delivered to at the same time, so a slow one does not hold the"
+            " others back (each endpoint's events still go one at a time, in order)."
+        ),
     )
     retention_days: int = Field(
         90, ge=1, description="Posts and scores older than this are deleted by the retention job."

@@ -6,7 +6,9 @@ well as from the scheduler. The scheduler runs each job with ``max_instances=1``
 ``coalesce=True`` (a slow run is never overlapped by the next, and missed runs collapse into
 one); a job that raises is logged and counted, and runs again at its next time. Work that two
 server processes on one database must not both do is guarded by a lease in the store
-(``detect``; each webhook endpoint), so running two servers is safe.
+(``detect``; each webhook endpoint), so running two servers is safe. Before the scheduler
+starts, the leases left by a crashed server on this host are released, so that its successor
+resumes at once rather than when they expire.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import httpx
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from detector.alerts.outbox import Dispatcher
 from detector.clock import Clock
@@ -35,7 +38,12 @@ from detector.ingest.poll import FeedPoller
 from detector.ingest.quarantine import QuarantineWriter
 from detector.pipeline import Pipeline
 from detector.store import detection as db
-from detector.store.leases import acquire_lease, release_lease
+from detector.store.leases import (
+    acquire_lease,
+    owner_name,
+    release_dead_leases,
+    release_lease,
+)
 from detector.store.schema import (
     bucket_scores,
     complaints,
@@ -57,8 +65,9 @@ _SETTLE_SECONDS = 2.0
 
 
 def process_name() -> str:
-    """A name for this process in leases: host and pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """A name for this process in leases: ``host:pid``, which
+    :func:`~detector.store.leases.release_dead_leases` reads back after a crash."""
+    return owner_name(socket.gethostname(), os.getpid())
 
 
 @dataclass
@@ -192,6 +201,22 @@ class Jobs:
                 deleted += conn.execute(statement).rowcount or 0
         return deleted
 
+    def release_dead_leases(self) -> list[str]:
+        """Release the leases of processes of this host that are gone (a killed server this
+        one replaces); return their names. Run by :func:`start_scheduler` before the jobs.
+
+        A failure only logs a warning: the leases then run out on their own, as before.
+        """
+        engine = self.pipeline.store.engine
+        try:
+            released = release_dead_leases(engine, socket.gethostname())
+        except SQLAlchemyError:
+            log.warning("could not release the leases of dead processes", exc_info=True)
+            return []
+        if released:
+            log.warning("released the leases of processes that are gone: %s", ", ".join(released))
+        return released
+
     # --- running them -----------------------------------------------------------------------
 
     def run(self, name: str) -> None:
@@ -216,7 +241,9 @@ class Jobs:
 
 
 def start_scheduler(jobs: Jobs, settings: Settings) -> BackgroundScheduler:
-    """Start the jobs in a background scheduler (stop it with ``shutdown(wait=True)``)."""
+    """Start the jobs in a background scheduler (stop it with ``shutdown(wait=True)``),
+    after releasing the leases a crashed predecessor on this host left behind."""
+    jobs.release_dead_leases()
     # Intake, detection and retention take turns on one thread (they write the same tables);
     # delivery has its own, so a slow receiver never holds detection back.
     scheduler = BackgroundScheduler(

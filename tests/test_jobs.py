@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import socket
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -21,12 +23,14 @@ from detector.nlp.analyzer import Analyzer
 from detector.pipeline import Pipeline
 from detector.samples import sample_posts_dir
 from detector.store.incidents import list_incidents
-from detector.store.leases import acquire_lease
+from detector.store.leases import acquire_lease, owner_name
+from detector.store.schema import leases
 from detector.store.sql import SqlStore
 from detector.store.webhooks import create_webhook
 from tests.factories import make_post
 from tests.ingest.test_poll import Feed, lines
 from tests.receiver import Receiver
+from tests.store.test_leases import dead_pid, owners
 
 FORUM = sample_posts_dir() / "teslamotorsclub-2021-11.jsonl.gz"
 
@@ -107,6 +111,37 @@ def test_detection_runs_in_one_process_only(jobs):
     assert jobs.detect() == 0
     jobs.clock.current += timedelta(hours=2)  # the other server died: its lease ran out
     assert jobs.detect() > 0
+
+
+def test_a_killed_predecessors_leases_are_released_when_the_scheduler_starts(jobs):
+    """A server killed on this host leaves its leases behind; its successor must not wait
+    for them to expire (the clock here never moves, so they never would)."""
+    drop(jobs)
+    jobs.pull()
+    engine = jobs.pipeline.store.engine
+    dead = owner_name(socket.gethostname(), dead_pid())
+    for name in ("detect", "webhook:abc"):
+        assert acquire_lease(engine, name, dead, jobs.clock.now(), timedelta(minutes=2))
+    assert acquire_lease(engine, "other", "other-server", jobs.clock.now(), timedelta(hours=1))
+    assert jobs.detect() == 0  # held by the dead server
+    scheduler = start_scheduler(jobs, jobs.settings)
+    try:
+        held = owners(engine)  # the jobs may hold "detect" by now, under their own name
+        assert dead not in held.values() and held["other"] == "other-server"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not jobs.stats.get("detect"):
+            time.sleep(0.1)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert jobs.stats["detect"].errors == 0
+    assert list_incidents(engine, service="tesla")  # detection went ahead at once
+
+
+def test_a_store_that_cannot_release_leases_only_delays_the_jobs(jobs, caplog):
+    leases.drop(jobs.pipeline.store.engine)
+    with caplog.at_level(logging.WARNING, logger="detector.jobs"):
+        assert jobs.release_dead_leases() == []
+    assert "could not release the leases of dead processes" in caplog.text
 
 
 def test_retention_deletes_posts_older_than_the_newest_by_the_setting(jobs):

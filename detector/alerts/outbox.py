@@ -2,7 +2,8 @@
 
 Detection writes every incident change and its event in one transaction (``incident_events``).
 ``Dispatcher.run_once`` then, for each enabled endpoint whose lease it can take (so two server
-processes never send to one endpoint at once):
+processes never send to one endpoint at once), on a small pool of threads so that endpoints do
+not wait for each other (one that never answers costs its own timeout, not everyone's):
 
 1. **fans out**: queues a delivery for each new event the endpoint's filters accept (service,
    countries, minimum severity, event types), idempotently (one row per endpoint and event);
@@ -22,6 +23,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -114,6 +116,23 @@ class DispatchReport:
     busy_endpoints: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def add(self, other: DispatchReport) -> None:
+        """Count ``other``'s work in this report too.
+
+        Examples
+        --------
+        >>> total = DispatchReport(delivered=2)
+        >>> total.add(DispatchReport(delivered=1, errors=["e1: boom"]))
+        >>> total.delivered, total.errors
+        (3, ['e1: boom'])
+        """
+        self.queued += other.queued
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.dead += other.dead
+        self.busy_endpoints += other.busy_endpoints
+        self.errors.extend(other.errors)
+
 
 class Dispatcher:
     """Fans out and delivers webhook events; build one per process and call ``run_once``.
@@ -128,9 +147,11 @@ class Dispatcher:
         Tells the time.
     client
         Sends the requests (an ``httpx.Client`` over a
-        :class:`~detector.alerts.transport.GuardedTransport` in production).
+        :class:`~detector.alerts.transport.GuardedTransport` in production). It is shared
+        by the delivery threads: an ``httpx.Client`` may be, and the guard keeps no state
+        between requests.
     policy, rng
-        Retry schedule and its jitter.
+        Retry schedule and its jitter (``random.Random`` may be shared between threads).
     base_url
         This server's public URL, for links in Slack messages.
     lease
@@ -138,6 +159,9 @@ class Dispatcher:
         client's timeout.
     per_run
         Most attempts per endpoint per run (so one busy endpoint does not starve the others).
+    concurrency
+        Most endpoints delivered to at once. Each endpoint's own deliveries stay sequential
+        and in order; ``1`` visits the endpoints one after the other.
     """
 
     def __init__(
@@ -152,7 +176,10 @@ class Dispatcher:
         base_url: str | None = None,
         lease: timedelta = timedelta(minutes=2),
         per_run: int = 100,
+        concurrency: int = 4,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got: {concurrency}")
         self.engine = engine
         self.owner = owner
         self.clock = clock
@@ -162,23 +189,42 @@ class Dispatcher:
         self.base_url = base_url
         self.lease = lease
         self.per_run = per_run
+        self.concurrency = concurrency
 
     def run_once(self, webhooks: list[Webhook]) -> DispatchReport:
-        """Fan out and deliver for each of ``webhooks`` (the enabled ones) not held elsewhere."""
+        """Fan out and deliver for each of ``webhooks`` (the enabled ones) not held elsewhere,
+        up to ``concurrency`` endpoints at a time; return when every endpoint is done.
+
+        An endpoint's failure is logged and listed in the report's ``errors``; the others go
+        on. A failure to take or give up a lease (the store's trouble, not an endpoint's) is
+        raised, once every endpoint has had its turn.
+        """
         report = DispatchReport()
-        for webhook in webhooks:
-            name = f"webhook:{webhook.id}"
-            if not acquire_lease(self.engine, name, self.owner, self.clock.now(), self.lease):
-                report.busy_endpoints += 1
-                continue
-            try:
-                report.queued += self.fan_out(webhook)
-                self._deliver(webhook, report)
-            except Exception as exc:  # one endpoint's trouble must not stop the others
-                log.exception("webhook %s: dispatch failed", webhook.id)
-                report.errors.append(f"{webhook.id}: {type(exc).__name__}: {exc}")
-            finally:
-                release_lease(self.engine, name, self.owner)
+        if not webhooks:
+            return report
+        workers = min(self.concurrency, len(webhooks))
+        # Each endpoint is one task (so its deliveries stay in order) with its own report,
+        # added up here on the calling thread: the workers share no counters.
+        with ThreadPoolExecutor(workers, thread_name_prefix="webhook-delivery") as pool:
+            for part in pool.map(self._run_endpoint, webhooks):
+                report.add(part)
+        return report
+
+    def _run_endpoint(self, webhook: Webhook) -> DispatchReport:
+        """Fan out and deliver for one endpoint under its lease (runs on a pool thread)."""
+        report = DispatchReport()
+        name = f"webhook:{webhook.id}"
+        if not acquire_lease(self.engine, name, self.owner, self.clock.now(), self.lease):
+            report.busy_endpoints += 1
+            return report
+        try:
+            report.queued += self.fan_out(webhook)
+            self._deliver(webhook, report)
+        except Exception as exc:  # one endpoint's trouble must not stop the others
+            log.exception("webhook %s: dispatch failed", webhook.id)
+            report.errors.append(f"{webhook.id}: {type(exc).__name__}: {exc}")
+        finally:
+            release_lease(self.engine, name, self.owner)
         return report
 
     def fan_out(self, webhook: Webhook, batch: int = 1000) -> int:

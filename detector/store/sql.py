@@ -77,6 +77,12 @@ class SqlStore:
     migrate_schema
         Run the migrations on open (the default), so a new file is ready to use.
 
+    Attributes
+    ----------
+    generation
+        Goes up with every transaction this process commits through the store, so a cache of
+        what was read knows when it may be out of date (other processes' writes it cannot see).
+
     Examples
     --------
     >>> store = SqlStore("sqlite://")
@@ -107,12 +113,19 @@ class SqlStore:
         )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.generation = 0
+        event.listen(self.engine, "commit", self._committed)
         try:
             if migrate_schema:
                 migrate(self.engine)
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise StoreError(f"cannot open database {parsed.render_as_string()}: {exc}") from exc
+
+    def _committed(self, _connection: Connection) -> None:
+        # A lost increment between two threads still changes the number, which is all that
+        # readers of ``generation`` compare.
+        self.generation += 1
 
     @property
     def dialect(self) -> str:

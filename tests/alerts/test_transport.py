@@ -28,6 +28,9 @@ def public_dns(_host: str, _port: int) -> list[str]:
 class Receiver(ThreadingHTTPServer):
     """Records the bodies POSTed to it."""
 
+    # socketserver's backlog of 5 overflows when many threads connect at once, and Linux
+    # then resets some of the connections.
+    request_queue_size = 64
     bodies: list[bytes]
 
 
@@ -115,6 +118,43 @@ def test_dns_rebinding_is_caught_at_connect(receiver: Receiver) -> None:
     assert info.value.address in {"127.0.0.1", "::1"}
     assert info.value.url == f"http://localhost:{port_of(receiver)}/..."
     assert receiver.bodies == []
+
+
+def test_one_guarded_client_is_shared_by_many_threads(receiver: Receiver) -> None:
+    """The outbox's delivery threads share one client: each request is judged on its own
+    (the connect-time check is installed per request), and its connection pool serves
+    them all. Two shared clients at once: one allowed to reach loopback, one rebinding."""
+    threads = 8
+    port = port_of(receiver)
+    start = threading.Barrier(2 * threads)
+    allowed = httpx.Client(transport=GuardedTransport(allow_private=True), timeout=10)
+    rebinding = httpx.Client(transport=GuardedTransport(resolve=public_dns), timeout=10)
+    outcomes: dict[str, str] = {}
+
+    def post(client: httpx.Client, host: str, n: int) -> None:
+        key = f"{host}/{n}"
+        start.wait(timeout=10)
+        try:
+            response = client.post(f"http://{host}:{port}/hook", content=key.encode())
+            outcomes[key] = str(response.status_code)
+        except UnsafeURLError as exc:
+            outcomes[key] = exc.reason
+
+    workers = [
+        threading.Thread(target=post, args=(client, host, n))
+        for n in range(threads)
+        for client, host in ((allowed, "127.0.0.1"), (rebinding, "localhost"))
+    ]
+    with allowed, rebinding:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=30)
+    assert not any(worker.is_alive() for worker in workers)
+    assert {outcomes[f"127.0.0.1/{n}"] for n in range(threads)} == {"204"}
+    assert all("which is loopback" in outcomes[f"localhost/{n}"] for n in range(threads))
+    # Every allowed body arrived once; nothing of the refused ones did.
+    assert sorted(receiver.bodies) == sorted(f"127.0.0.1/{n}".encode() for n in range(threads))
 
 
 def test_async_transport(receiver: Receiver) -> None:
