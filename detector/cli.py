@@ -10,9 +10,22 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from detector.cli_analyze import analyze
 from detector.cli_apikey import apikey
 from detector.cli_backtest import backtest
-from detector.cli_common import DbOption, err, fail, open_store, out
+from detector.cli_common import (
+    DbOption,
+    FormatOption,
+    MapOption,
+    MappingFileOption,
+    SourceNameOption,
+    TimezoneOption,
+    err,
+    fail,
+    open_store,
+    out,
+    read_options,
+)
 from detector.cli_detect import detect, incidents, replay
 from detector.cli_serve import serve
 from detector.cli_spikes import spikes
@@ -21,7 +34,6 @@ from detector.config import get_settings
 from detector.console import render_stats, render_summary
 from detector.errors import ConfigError, DetectorError
 from detector.ingest.files import ReadOptions
-from detector.ingest.formats import FORMATS
 from detector.ingest.generic import ColumnMapping
 from detector.ingest.quarantine import QuarantineWriter
 from detector.ingest.service import ingest_paths
@@ -54,30 +66,11 @@ def ingest(
     paths: Annotated[
         list[Path], typer.Argument(help="Files or folders to read.", show_default=False)
     ],
-    fmt: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help=f"Record format; detected from the content when left out. "
-            f"One of: {', '.join(FORMATS)}.",
-        ),
-    ] = None,
-    source_name: Annotated[
-        str | None, typer.Option(help="Source name for every post, e.g. teslamotorsclub.")
-    ] = None,
-    column: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--map", "-m", help="Generic format: field=column (repeatable).", show_default=False
-        ),
-    ] = None,
-    mapping_file: Annotated[
-        Path | None, typer.Option("--mapping", help="Generic format: YAML/JSON/TOML mapping file.")
-    ] = None,
-    timezone: Annotated[
-        str | None, typer.Option(help="Generic format: zone of timestamps written without one.")
-    ] = None,
+    fmt: FormatOption = None,
+    source_name: SourceNameOption = None,
+    column: MapOption = None,
+    mapping_file: MappingFileOption = None,
+    timezone: TimezoneOption = None,
     quarantine: Annotated[
         Path | None, typer.Option(help="Where malformed records go [default: quarantine.jsonl].")
     ] = None,
@@ -92,16 +85,13 @@ def ingest(
     annotating each new post and recording its outage complaints."""
     try:
         settings = get_settings(database_url=db, quarantine_path=quarantine, batch_size=batch_size)
-        mapping = None
-        if mapping_file is not None:
-            mapping = ColumnMapping.from_file(mapping_file)
-        elif column:
-            mapping = ColumnMapping.from_pairs(column, timezone=timezone)
         clock = SystemClock()
-        options = ReadOptions(
-            format=fmt,
-            source_name=source_name,
-            mapping=mapping,
+        options = read_options(
+            fmt,
+            source_name,
+            column,
+            mapping_file,
+            timezone,
             not_after=clock.now() + settings.future_tolerance,
         )
         store = open_store(settings)
@@ -394,6 +384,7 @@ app.command()(replay)
 app.command()(incidents)
 app.add_typer(spikes, name="spikes")
 app.command()(backtest)
+app.command()(analyze)
 app.command()(serve)
 app.add_typer(apikey, name="apikey")
 

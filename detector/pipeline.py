@@ -57,6 +57,14 @@ class AnalyzeResult:
     complaints: int = 0
     counted: int = 0
 
+    def add(self, part: AnalyzeResult) -> None:
+        """Count ``part`` in this total too."""
+        self.stored += part.stored
+        self.annotated += part.annotated
+        self.outage_posts += part.outage_posts
+        self.complaints += part.complaints
+        self.counted += part.counted
+
 
 @dataclass(slots=True)
 class DetectResult:
@@ -66,6 +74,14 @@ class DetectResult:
     last: datetime | None = None
     minutes: int = 0
     events: list[IncidentEvent] = field(default_factory=list)
+
+    def add(self, part: DetectResult) -> None:
+        """Extend this total with a later run's minutes and events."""
+        if part.minutes:
+            self.first = self.first or part.first
+            self.last = part.last
+            self.minutes += part.minutes
+            self.events.extend(part.events)
 
 
 class Pipeline:
@@ -116,10 +132,25 @@ class Pipeline:
     def analyze(self, result: AddResult) -> AnalyzeResult:
         """Annotate the posts a store call kept and record their complaints."""
         kept = list(result.kept)
-        summary = AnalyzeResult(stored=result.stored)
         if not kept:
-            return summary
+            return AnalyzeResult(stored=result.stored)
         notes = self.analyzer.annotate(kept, parents=self.store.get_posts)
+        return self.record(kept, notes, stored=result.stored)
+
+    def record(
+        self, kept: Sequence[Post], notes: Sequence[Annotation], *, stored: int
+    ) -> AnalyzeResult:
+        """Record what the analyzer found in stored posts: the annotations of likely
+        complaints, and each outage complaint per service, counted when it is the author's
+        first about that service within the report window (archives annotated elsewhere, in
+        parallel, come in here too)."""
+        with self.lock:
+            return self._record(kept, notes, stored)
+
+    def _record(
+        self, kept: Sequence[Post], notes: Sequence[Annotation], stored: int
+    ) -> AnalyzeResult:
+        summary = AnalyzeResult(stored=stored)
         annotation_rows = []
         candidates: list[tuple[Post, Annotation, str]] = []
         for post, note in zip(kept, notes, strict=True):
@@ -180,7 +211,7 @@ class Pipeline:
         total = AnalyzeResult()
 
         def after_batch(result: AddResult) -> None:
-            _accumulate(total, self.analyze(result))
+            total.add(self.analyze(result))
 
         with self.lock:
             summary = ingest_paths(
@@ -224,7 +255,7 @@ class Pipeline:
                 return
             added = self.add(batch)
             reading.stored += added.stored
-            _accumulate(total, added)
+            total.add(added)
             watermark = batch[-1].created_at - self.settings.detect_lateness
             batch.clear()
             _merge(detected, self.detect(until=watermark), on_events)
@@ -255,22 +286,26 @@ class Pipeline:
 
     # --- detection --------------------------------------------------------------------------
 
-    def detect(self, until: datetime | None = None) -> DetectResult:
+    def detect(
+        self, until: datetime | None = None, *, start: datetime | None = None
+    ) -> DetectResult:
         """Step the detector over every whole minute before ``until`` not yet stepped.
 
         ``until`` defaults to the minute after the newest stored post (everything stored).
+        ``start`` is where the first run begins, when it is not the oldest stored post (an
+        archive whose quiet posts were not stored still began with them).
         """
         with self.lock:
-            return self._detect(until)
+            return self._detect(until, start)
 
-    def _detect(self, until: datetime | None) -> DetectResult:
+    def _detect(self, until: datetime | None, start: datetime | None) -> DetectResult:
         engine, tracker = self._load()
         result = DetectResult()
         with self.store.engine.connect() as conn:
             if engine.last_step is not None:
                 first = engine.last_step + 1
             else:
-                start = db.first_post_time(conn)
+                start = start or db.first_post_time(conn)
                 if start is None:
                     return result
                 first = _minute(start)
@@ -443,23 +478,11 @@ def _minute(at: datetime) -> int:
     return int((at - _EPOCH) // _MINUTE)
 
 
-def _accumulate(total: AnalyzeResult, part: AnalyzeResult) -> None:
-    total.stored += part.stored
-    total.annotated += part.annotated
-    total.outage_posts += part.outage_posts
-    total.complaints += part.complaints
-    total.counted += part.counted
-
-
 def _merge(
     total: DetectResult,
     part: DetectResult,
     on_events: Callable[[list[IncidentEvent]], None] | None = None,
 ) -> None:
-    if part.minutes:
-        total.first = total.first or part.first
-        total.last = part.last
-        total.minutes += part.minutes
-        total.events.extend(part.events)
+    total.add(part)
     if part.events and on_events is not None:
         on_events(part.events)

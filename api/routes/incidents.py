@@ -49,7 +49,7 @@ def list_incidents(
         cursor=cursor,
     )
     return IncidentList(
-        items=[IncidentSummary.from_record(r) for r in page.items], next_cursor=page.next_cursor
+        items=[IncidentSummary.from_summary(r) for r in page.items], next_cursor=page.next_cursor
     )
 
 

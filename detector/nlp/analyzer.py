@@ -82,6 +82,8 @@ class Analyzer:
         Posts under this probability skip the extraction steps (the cascade).
     locations
         ``"likely"`` (only posts that go on to extraction) or ``"all"``.
+    identity
+        Names the model (its folder, for a loaded one), so results can say what made them.
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class Analyzer:
         threshold: float = 0.5,
         extract_below: float = 0.3,
         locations: Literal["likely", "all"] = "likely",
+        identity: str = "unnamed",
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got: {threshold}")
@@ -107,6 +110,7 @@ class Analyzer:
         self.threshold = threshold
         self.extract_below = extract_below
         self.locations = locations
+        self.identity = identity
 
     @classmethod
     def load(cls, *, models_dir: Path | None = None, **options: Any) -> Analyzer:
@@ -117,6 +121,7 @@ class Analyzer:
             catalog=load_catalog(),
             gazetteer=Gazetteer.load(),
             symptoms=SymptomRules.load(),
+            identity=saved.path.name,
             **options,
         )
 

@@ -105,11 +105,21 @@ class SqlStore:
             raise StoreError(f"invalid database URL {url!r}: {exc}") from None
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (
+            None,
+            "",
+            ":memory:",
+        )
         self.engine = create_engine(
             parsed,
             json_serializer=json_text,
             json_deserializer=orjson.loads,
             connect_args=connect_args or {},
+            # One pooled connection per thread running the API's sync routes (anyio's default:
+            # 40), plus room for the scheduled jobs: QueuePool's default 5 + 10 overflow made
+            # requests queue, and closed and reopened every overflow connection. (In-memory
+            # SQLite has a single-connection pool that takes no sizes.)
+            **({} if in_memory else {"pool_size": 40, "max_overflow": 10}),
         )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)

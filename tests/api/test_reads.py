@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import TypeAdapter
 from sqlalchemy import insert, update
 from typer.testing import CliRunner
 
 from api.app import create_app
 from api.deps import get_store
+from api.schemas import TimeseriesOut
 from detector.cli import app as cli
 from detector.config import Settings
 from detector.errors import (
@@ -82,6 +84,13 @@ def test_the_list_is_newest_start_first_with_summaries(client):
     assert tesla["countries"][0] == "US" and "KR" in tesla["countries"]
     assert tesla["reports"] > 1000 and tesla["peak"]["ratio"] > 10
     assert "series" not in tesla and "evidence" not in tesla
+
+
+def test_each_listed_summary_is_the_detail_without_series_and_evidence(client):
+    # The list reads incidents without their series; it must still say what the detail says.
+    for item in client.get("/v1/incidents").json()["items"]:
+        detail = client.get(f"/v1/incidents/{item['id']}").json()
+        assert item == {k: v for k, v in detail.items() if k not in ("series", "evidence")}
 
 
 @pytest.mark.parametrize("limit", [1, 2, 4])
@@ -197,6 +206,16 @@ def test_timeseries_buckets_sum_the_same_whatever_their_size(client, bucket):
     hour = [b for b in body["buckets"] if "2021-11-19T21:00" <= b["start"] < "2021-11-19T22:00"]
     assert "problems" in {b["state"] for b in hour}
     assert sum(b["reports"] for b in hour) > 100 * sum(b["expected"] or 0 for b in hour)
+
+
+@pytest.mark.parametrize("bucket", [1, 60])
+def test_the_timeseries_is_written_exactly_as_its_model_would_be(client, bucket):
+    # The route writes the JSON itself (no model per bucket): the bytes must be the model's.
+    response = client.get("/v1/services/tesla/timeseries", params={"bucket": bucket})
+    assert response.headers["content-type"] == "application/json"
+    model = TimeseriesOut.model_validate_json(response.content)
+    assert TypeAdapter(TimeseriesOut).dump_json(model) == response.content
+    assert any(b.expected is not None for b in model.buckets)  # floats were compared too
 
 
 def test_timeseries_defaults_to_the_day_before_the_newest_post(client):

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import create_engine
 
 from detector.errors import QueryError, StoreError
 from detector.spikes.engine import SpikeEngine, State
-from detector.spikes.incidents import Incident
+from detector.spikes.incidents import Incident, SeriesPoint
 from detector.store import detection as db
 from detector.store import queries
 from detector.store.sql import SqlStore
@@ -133,7 +134,7 @@ def test_incident_pages_visit_each_incident_once_in_order(store, seven_incidents
     for _ in range(10):
         page = queries.incident_page(store.engine, limit=limit, cursor=cursor)
         assert len(page.items) <= limit
-        seen += [r.incident.id for r in page.items]
+        seen += [r.id for r in page.items]
         cursor = page.next_cursor
         if cursor is None:
             break
@@ -144,7 +145,7 @@ def test_a_page_reads_its_position_not_its_number(store, seven_incidents):
     first = queries.incident_page(store.engine, limit=3)
     add_incident(store, "slack", T0 + DAY)  # newer: belongs before the cursor, not after
     rest = queries.incident_page(store.engine, limit=10, cursor=first.next_cursor)
-    assert [r.incident.id for r in first.items + rest.items] == seven_incidents
+    assert [r.id for r in first.items + rest.items] == seven_incidents
 
 
 def test_incident_filters(store):
@@ -156,7 +157,7 @@ def test_incident_filters(store):
     add_complaint(store, "twitter:4", "psn", T0 + timedelta(hours=6), country="FR", counted=False)
 
     def found(**filters: Any) -> set[str]:
-        return {r.incident.id for r in queries.incident_page(store.engine, **filters).items}
+        return {r.id for r in queries.incident_page(store.engine, **filters).items}
 
     assert found(status="open") == {ongoing}
     assert found(service="tesla") == {ended}
@@ -171,6 +172,36 @@ def test_incident_filters(store):
     assert record.as_dict()["explanation"].startswith("0 outage reports about tesla")
     assert queries.incident_record(store.engine, "nope") is None
     assert queries.open_incident_counts(store.engine) == {"minor": 0, "major": 1, "critical": 0}
+
+
+def test_a_listed_summary_says_what_the_whole_record_says(store):
+    """The list reads incidents without their series; what it shows must be the whole
+    record's own summary (ratio and explanation recomputed from the stored values)."""
+    series = [SeriesPoint(T0 + timedelta(minutes=i), float(i % 7), 0.123456) for i in range(300)]
+    countries = [
+        {"country": c, "count": 9 - i, "share": 0.1}
+        for i, c in enumerate("US KR AU GB CA BR".split())
+    ]
+    evidence = {"reports": 1962, "countries": countries, "posts": [{"id": "twitter:1"}]}
+    full = add_incident(
+        store, "tesla", T0, status="resolved", end=T0 + timedelta(hours=5), severity="critical",
+        peak_at=T0 + timedelta(minutes=46), peak_observed=246.0, peak_expected=0.27216,
+        peak_window_minutes=15, min_p_value=3.49e-205, max_score=0.99987, observed_total=1965.0,
+        expected_total=6.96549, reopened=1, series=series, evidence=evidence,
+    )  # fmt: skip
+    bare = add_incident(store, "psn", T0 - DAY)  # no series, no evidence
+    summaries = {r.id: r for r in queries.incident_page(store.engine).items}
+    for made in (full, bare):
+        record = queries.incident_record(store.engine, made)
+        assert record is not None
+        whole = record.as_dict()
+        summary = summaries[made]
+        assert summary.data == {k: v for k, v in whole.items() if k not in ("series", "evidence")}
+        assert summary.updated_at == record.updated_at
+    assert summaries[full].data["peak"]["ratio"] == round(246.0 / 0.272, 2)  # from the stored 0.272
+    assert summaries[full].reports == 1962
+    assert summaries[full].countries == ["US", "KR", "AU", "GB", "CA", "BR"]
+    assert (summaries[bare].reports, summaries[bare].countries) == (0, [])
 
 
 @pytest.mark.parametrize(
@@ -276,6 +307,62 @@ def test_a_baseline_stored_before_the_range_still_carries_into_it(store):
     )
     assert series is not None
     assert [b.expected_minutes for b in series.buckets] == [15, 15, 1, 0]
+
+
+def reference_buckets(
+    first: int, last: int, size: int, counts: dict[int, int], stored: dict[int, tuple[float, int]]
+) -> list[tuple[int, float | None, int, int]]:
+    """(reports, expected, expected_minutes, state) per bucket, minute by minute: the rules of
+    ``service_timeseries`` written as plainly as possible."""
+    out = []
+    for start in range(first, last, size):
+        expected, covered, worst = 0.0, 0, 0
+        for minute in range(start, start + size):
+            before = [m for m in stored if m <= minute]
+            if before and minute - max(before) <= queries.CARRY_EXPECTED_MINUTES:
+                expected += stored[max(before)][0]
+                covered += 1
+            worst = max(worst, stored[minute][1] if minute in stored else 0)
+        reports = sum(counts.get(m, 0) for m in range(start, start + size))
+        out.append((reports, round(expected, 4) if covered else None, covered, worst))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_timeseries_buckets_follow_the_rules_on_random_data(store, seed):
+    rng = np.random.default_rng(seed)
+    first, last = M0 - 60, M0 + 600
+    # Runs of scored minutes with gaps around the carry (exactly 60 and 61 among them), the
+    # first run before ``first``.
+    scored, minute = [], first - 90
+    for gap in [*rng.permutation([5, 30, 59, 60, 61, 62, 120]), 45]:
+        run = int(rng.integers(1, 20))
+        scored += range(minute, minute + run)
+        minute += run + int(gap)
+    stored = {m: (float(rng.gamma(0.5, 0.7)), int(rng.integers(0, 3))) for m in scored}
+    add_scores(store, "tesla", stored)
+    minutes = rng.integers(first - 30, last + 30, 150)
+    rows = [
+        {"post_id": f"twitter:{i}", "service": "tesla", "created_at": at(int(m)),
+         "minute": int(m), "author_key": f"a{i}", "country": None, "source_kind": "twitter",
+         "source_name": "twitter", "counted": bool(i % 4)}
+        for i, m in enumerate(minutes)
+    ]  # fmt: skip
+    with store.engine.begin() as conn:
+        db.add_complaints(conn, rows)
+    counts: dict[int, int] = {}
+    for row in rows:
+        if row["counted"]:
+            counts[row["minute"]] = counts.get(row["minute"], 0) + 1
+    for size in queries.BUCKET_MINUTES:
+        series = queries.service_timeseries(
+            store.engine, "tesla", since=at(first), until=at(last), bucket=size, now=T0
+        )
+        assert series is not None
+        found = [(b.reports, b.expected, b.expected_minutes, b.state) for b in series.buckets]
+        lo, hi = first // size * size, -(-last // size) * size
+        assert found == reference_buckets(lo, hi, size, counts, stored)
+        assert series.starts == [at(m) for m in range(lo, hi, size)]
 
 
 def test_timeseries_ranges(store):
