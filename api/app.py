@@ -201,6 +201,9 @@ def _start_service(app: FastAPI, stack: AsyncExitStack, settings: Settings) -> N
     if settings.jobs_enabled:
         scheduler = start_scheduler(jobs, settings)
         stack.callback(scheduler.shutdown, wait=True)
+        # Called first (callbacks run last in, first out): a delivery run under way stops
+        # after its current attempt, so shutting down never waits for a whole backlog.
+        stack.callback(app.state.dispatcher.stop)
 
 
 def _generation_of(app: FastAPI) -> int:

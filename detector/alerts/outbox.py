@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -190,6 +191,11 @@ class Dispatcher:
         self.lease = lease
         self.per_run = per_run
         self.concurrency = concurrency
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Finish the attempts under way and start no new one (the server is stopping)."""
+        self._stopping.set()
 
     def run_once(self, webhooks: list[Webhook]) -> DispatchReport:
         """Fan out and deliver for each of ``webhooks`` (the enabled ones) not held elsewhere,
@@ -259,6 +265,8 @@ class Dispatcher:
 
     def _deliver(self, webhook: Webhook, report: DispatchReport) -> None:
         for _ in range(self.per_run):
+            if self._stopping.is_set():
+                return  # the server is stopping: what is left waits for the next start
             with self.engine.connect() as conn:
                 head = head_delivery(conn, webhook.id)
             now = self.clock.now()

@@ -162,7 +162,8 @@ def _windows(
 ) -> Iterator[Timeseries]:
     """The service's series from ``first`` to ``last``, in the longest windows a query allows."""
     span = timedelta(minutes=bucket * MAX_BUCKETS)
-    since = first
+    # On a bucket boundary, so a window is never rounded out to one bucket more than allowed.
+    since = first - (first - _EPOCH) % timedelta(minutes=bucket)
     while since <= last:
         until = min(since + span, last + timedelta(minutes=1))
         series = service_timeseries(

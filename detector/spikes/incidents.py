@@ -175,9 +175,9 @@ class Incident:
         )
         return (
             f"{self.observed_total:.0f} outage reports about {self.service} since "
-            f"{self.start:%Y-%m-%d %H:%M} UTC against {self.expected_total:.1f} expected "
+            f"{self.start:%Y-%m-%d %H:%M} UTC against {_amount(self.expected_total)} expected "
             f"for those hours. Peak at {_hm(self.peak_at)} UTC: {self.peak_observed:.0f} "
-            f"reports in {window} min where {self.peak_expected:.1f} were expected "
+            f"reports in {window} min where {_amount(self.peak_expected)} were expected "
             f"({self.peak_ratio:.0f}x, p = {self.min_p_value:.1e}). Detected at "
             f"{self.detected_at:%H:%M} UTC; {status}; severity {self.severity} "
             f"(at worst {self.peak_severity})."
@@ -440,6 +440,16 @@ def _score_from(data: Mapping[str, Any]) -> BucketScore:
 
 def _last_expected(incident: Incident) -> float:
     return incident.series[-1].expected if incident.series else 0.0
+
+
+def _amount(value: float) -> str:
+    """An expected count for people: one decimal, or two significant digits below 1 (a quiet
+    service expects 0.017 reports a minute, not "0.0").
+
+    >>> _amount(12.345), _amount(0.01734), _amount(0.0)
+    ('12.3', '0.017', '0')
+    """
+    return f"{value:.1f}" if value >= 1 else f"{value:.2g}"
 
 
 def _hm(at: datetime | None) -> str:

@@ -262,3 +262,38 @@ def test_bad_options_get_one_clear_line(small_archive, tmp_path, args, message):
     answer = CliRunner().invoke(app, ["analyze", str(small_archive), "--out", str(tmp_path), *args])
     assert answer.exit_code == 2
     assert message in answer.output
+
+
+def test_counts_cover_archives_longer_than_one_query_window(tmp_path):
+    from datetime import timedelta
+
+    from detector.analysis.outputs import counts_frame
+    from detector.store.schema import complaints
+    from detector.store.sql import SqlStore
+
+    store = SqlStore(f"sqlite:///{tmp_path / 'long.db'}")
+    first = datetime(2021, 10, 1, 0, 3, tzinfo=UTC)  # not on a bucket boundary
+    days = 28  # more than 5,000 five-minute buckets
+    rows = []
+    for day in range(days + 1):
+        at = first + timedelta(days=day)
+        rows.append(
+            {
+                "post_id": f"p{day}",
+                "service": "tesla",
+                "created_at": at,
+                "minute": int(at.timestamp() // 60),
+                "author_key": f"a{day}",
+                "country": "US",
+                "source_kind": "twitter",
+                "source_name": "twitter",
+                "counted": True,
+            }
+        )
+    with store.engine.begin() as conn:
+        conn.execute(complaints.insert(), rows)
+    frame = counts_frame(store.engine, first, first + timedelta(days=days), 5)
+    store.close()
+    whole = frame[frame["country"] == ""]
+    assert whole["observed"].sum() == days + 1
+    assert frame[frame["country"] == "US"]["observed"].sum() == days + 1
