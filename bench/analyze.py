@@ -35,7 +35,7 @@ from pathlib import Path
 
 from analyze_gen import GZIP_LEVEL, OUTAGE_SHARE, START, Archive, Spec, archive, burst_starts
 from analyze_run import CLI, PHASES, Run, run_analyze
-from results import RESULTS, write_section
+from results import RESULTS, code_version, cpu_model, write_section
 
 HERE = Path(__file__).resolve().parent
 SECTION = "Offline analysis"
@@ -287,10 +287,10 @@ def _section(
             f"Command: `{command}`",
             "",
             f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-            f"- Machine: {os.cpu_count()} cores ({_cpu_model()}), Python "
+            f"- Machine: {os.cpu_count()} cores ({cpu_model()}), Python "
             f"{platform.python_version()}, {platform.system()} {platform.release()}; 1-minute "
             f"load average before each run: {loads} (the machine is shared)",
-            f"- Code: {_code_version()}",
+            f"- Code: {code_version()}",
             f"- Input: generated archive (seed {built.seed}, `bench/analyze_gen.py`): "
             f"{built.posts:,} Twitter v1.1 posts (originals and replies) copied from the bundled "
             f"sample with fresh ids, {built.authors:,} authors and times over "
@@ -324,39 +324,6 @@ def _section(
             "",
         ]
     )
-
-
-def _code_version() -> str:
-    import subprocess
-
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=HERE.parent,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "detector"],
-            cwd=HERE.parent,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} (detector/ has uncommitted changes)" if dirty else head
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import os
 import platform
 import subprocess
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from api_common import (
@@ -17,7 +16,6 @@ from api_common import (
     GOAL_PUSH_PER_S,
     NAMES,
     OUTAGE_SHARE,
-    ROOT,
     SECTION,
     SEED,
     SERVER_ENV,
@@ -25,6 +23,7 @@ from api_common import (
     Cores,
     ms,
 )
+from results import code_version, cpu_model
 
 
 def tables(results: list[BackendResult]) -> list[str]:
@@ -112,10 +111,10 @@ def section(results: list[BackendResult], args: Any, command: str) -> str:
         f"Command: `{command}`",
         "",
         f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- Machine: {os.cpu_count()} cores ({_cpu_model()}), Python {platform.python_version()}, "
+        f"- Machine: {os.cpu_count()} cores ({cpu_model()}), Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}; {_version('wrk')}; PostgreSQL on the same "
         "machine (127.0.0.1).",
-        f"- Code: {_code_version()}",
+        f"- Code: {code_version('api', 'detector')}",
         "- Server as shipped: `outage-radar serve --port P --db URL`: one uvicorn process "
         f"(uvloop, httptools, {_access_log(args.access_log)}), sync routes in its thread pool; "
         + ", ".join(f"`{k}={v}`" for k, v in SERVER_ENV.items())
@@ -202,23 +201,3 @@ def _version(tool: str) -> str:
     done = subprocess.run([tool, "--version"], capture_output=True, text=True)
     lines = (done.stdout or done.stderr).strip().splitlines()
     return lines[0].split(" Copyright")[0] if lines else tool
-
-
-def _code_version() -> str:
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True)
-        return done.stdout.decode().strip()
-
-    try:
-        head, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "api")
-        dirty += git("status", "--porcelain", "detector")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} (with uncommitted changes in api/ or detector/)" if dirty else head
-
-
-def _cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"

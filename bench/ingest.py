@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from results import write_section
+from results import code_version, cpu_model, write_section
 from tweetgen import SEED, input_file
 
 HERE = Path(__file__).resolve().parent
@@ -250,7 +250,7 @@ def _verdicts(results: list[tuple[int, Measurement]]) -> list[str]:
 
 
 def _section(results: list[tuple[int, Measurement]], command: str) -> str:
-    cpu = _cpu_model()
+    cpu = cpu_model()
     inputs = sorted({size for size, _ in results})
     sizes = ", ".join(
         f"{n:,} lines = {input_file(n, OUT).stat().st_size / 1e6:,.0f} MB gzip" for n in inputs
@@ -264,7 +264,7 @@ def _section(results: list[tuple[int, Measurement]], command: str) -> str:
             f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
             f"- Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
             f"{platform.system()} {platform.release()}",
-            f"- Code: {_code_version()}",
+            f"- Code: {code_version()}",
             f"- Input: generated Twitter v1.1 stream lines (seed {SEED}): ~3% delete notices, "
             "~10% retweets, ~4% quotes, ~15% extended tweets, ~3% with place; "
             f"{sizes}.",
@@ -282,37 +282,6 @@ def _section(results: list[tuple[int, Measurement]], command: str) -> str:
             "",
         ]
     )
-
-
-def _code_version() -> str:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=HERE.parent,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "detector"],
-            cwd=HERE.parent,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} (detector/ has uncommitted changes)" if dirty else head
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from results import write_section
+from results import code_version, cpu_model, write_section
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -358,11 +358,11 @@ def _section(path: Path, results: list[Measurement], command: str) -> str:
             f"Command: `{command}`",
             "",
             f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-            f"- Machine: {os.cpu_count()} cores ({_cpu_model()}), Python "
+            f"- Machine: {os.cpu_count()} cores ({cpu_model()}), Python "
             f"{platform.python_version()}, numpy {np.__version__}, {platform.system()} "
             f"{platform.release()}; pinned to one core (`taskset -c 0`); load average "
             f"{load:.1f} when the report was written",
-            f"- Code: {_code_version()}",
+            f"- Code: {code_version()}",
             f"- Input: `detector.spikes.synthetic`, seed {SEED}, zipf rate spread: "
             f"{info['services']:,.0f} services x {info['minutes']:,.0f} one-minute buckets, "
             f"{info['complaints']:,.0f} complaints in {info['cells']:,.0f} non-zero "
@@ -380,37 +380,6 @@ def _section(path: Path, results: list[Measurement], command: str) -> str:
             "",
         ]
     )
-
-
-def _code_version() -> str:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=HERE.parent,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "detector"],
-            cwd=HERE.parent,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} (detector/ has uncommitted changes)" if dirty else head
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main(argv: list[str] | None = None) -> int:
