@@ -7,6 +7,7 @@ dependencies in ``api.deps`` read them from there.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -113,7 +114,14 @@ def create_app(
                 opened = await run_in_threadpool(SqlStore, settings.database_url)
                 stack.callback(opened.close)
             app.state.store = opened
-            app.state.analyzer = analyzer or await run_in_threadpool(Analyzer.load)
+            if analyzer is None:
+                app.state.analyzer = await run_in_threadpool(Analyzer.load)
+                # The model is hundreds of thousands of long-lived objects: leave them out of
+                # the cyclic collector, whose full passes over them stalled every request for
+                # ~160 ms now and then (measured: 4,910 -> 5,737 cached reads/s).
+                gc.freeze()
+            else:
+                app.state.analyzer = analyzer
             _start_service(app, stack, settings)
             log.info("serving %s", opened.engine.url.render_as_string(hide_password=True))
             yield

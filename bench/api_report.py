@@ -116,7 +116,8 @@ def section(results: list[BackendResult], args: Any, command: str) -> str:
         "machine (127.0.0.1).",
         f"- Code: {code_version('api', 'detector')}",
         "- Server as shipped: `outage-radar serve --port P --db URL`: one uvicorn process "
-        f"(uvloop, httptools, {_access_log(args.access_log)}), sync routes in its thread pool; "
+        f"(asyncio event loop, httptools, {_access_log(args.access_log)}), "
+        "sync routes in its thread pool; "
         + ", ".join(f"`{k}={v}`" for k, v in SERVER_ENV.items())
         + "".join(f", `{k}={v}`" for k, v in ACCESS_LOG[args.access_log].items())
         + '; the read cache as the "read cache" column says (see Reads). Peak server RSS: '
