@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import Engine, func, select
 
 from detector.spikes.engine import State
@@ -28,7 +30,13 @@ from detector.store.schema import bucket_scores, complaints
 if TYPE_CHECKING:
     from detector.analysis.runner import AnalysisResult
 
-__all__ = ["COUNT_COLUMNS", "INCIDENT_COLUMNS", "counts_frame", "write_outputs"]
+__all__ = [
+    "COUNT_COLUMNS",
+    "INCIDENT_COLUMNS",
+    "counts_frame",
+    "service_count_frames",
+    "write_outputs",
+]
 
 INCIDENT_COLUMNS = (
     "id",
@@ -66,8 +74,8 @@ def write_outputs(engine: Engine, result: AnalysisResult, *, bucket_minutes: int
     end = result.last or datetime.min
     _write_json(result.out / "incidents.json", result.incidents, end)
     _write_csv(result.out / "incidents.csv", result.incidents, end)
-    frame = counts_frame(engine, result.first, result.last, bucket_minutes)
-    frame.to_parquet(result.out / "counts.parquet", index=False, compression="zstd")
+    frames = service_count_frames(engine, result.first, result.last, bucket_minutes)
+    _write_counts(result.out / "counts.parquet", frames)
 
 
 def _write_json(path: Path, incidents: Sequence[Incident], end: datetime) -> None:
@@ -125,29 +133,65 @@ def _csv_row(incident: Incident, now: datetime) -> dict[str, Any]:
 def counts_frame(
     engine: Engine, first: datetime | None, last: datetime | None, bucket: int
 ) -> pd.DataFrame:
-    """Reports against the baseline per service, country and bucket (see the module)."""
-    rows: list[tuple[str, str, datetime, int, float | None, str]] = []
-    if first is not None and last is not None:
-        shares = _country_shares(engine)
-        by_country = _country_counts(engine, bucket)
-        for service in _services(engine):
-            for series in _windows(engine, service, first, last, bucket):
-                for start, observed, expected, state in zip(
-                    series.starts, series.reports, series.expected, series.states, strict=True
-                ):
-                    label = state.label
-                    if observed or expected is not None or state is not State.OK:
-                        rows.append((service, "", start, observed, expected, label))
-                    for country, share in shares.get(service, {}).items():
-                        seen = by_country.get((service, country, start), 0)
-                        if seen or (expected is not None and expected * share >= 0.001):
-                            scaled = None if expected is None else round(expected * share, 4)
-                            rows.append((service, country, start, seen, scaled, label))
+    """Reports against the baseline per service, country and bucket (see the module), as one
+    frame sorted by service, country and bucket start."""
+    frames = list(service_count_frames(engine, first, last, bucket))
+    if not frames:
+        return _frame([])
+    return pd.concat(frames, ignore_index=True)
+
+
+def service_count_frames(
+    engine: Engine, first: datetime | None, last: datetime | None, bucket: int
+) -> Iterator[pd.DataFrame]:
+    """``counts_frame`` one service at a time, services in name order: the counts of a long
+    archive over many services never have to be in memory at once."""
+    if first is None or last is None:
+        return
+    shares = _country_shares(engine)
+    for service in _services(engine):
+        rows: list[tuple[str, str, datetime, int, float | None, str]] = []
+        countries = shares.get(service, {})
+        by_country = _country_counts(engine, service, bucket) if countries else {}
+        for series in _windows(engine, service, first, last, bucket):
+            for start, observed, expected, state in zip(
+                series.starts, series.reports, series.expected, series.states, strict=True
+            ):
+                label = state.label
+                if observed or expected is not None or state is not State.OK:
+                    rows.append((service, "", start, observed, expected, label))
+                for country, share in countries.items():
+                    seen = by_country.get((country, start), 0)
+                    if seen or (expected is not None and expected * share >= 0.001):
+                        scaled = None if expected is None else round(expected * share, 4)
+                        rows.append((service, country, start, seen, scaled, label))
+        if rows:
+            yield _frame(rows)
+
+
+def _frame(rows: list[tuple[str, str, datetime, int, float | None, str]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(COUNT_COLUMNS))
     frame["bucket_start"] = pd.to_datetime(frame["bucket_start"], utc=True)
     frame["observed"] = frame["observed"].astype("int64")
     frame["expected"] = frame["expected"].astype("float64")
-    return frame.sort_values(["service", "country", "bucket_start"], ignore_index=True)
+    return frame.sort_values(["country", "bucket_start"], ignore_index=True)
+
+
+def _write_counts(path: Path, frames: Iterator[pd.DataFrame]) -> None:
+    """``frames`` into one Parquet file, a row group each, written as they come."""
+    schema = pa.schema(
+        [
+            ("service", pa.string()),
+            ("country", pa.string()),
+            ("bucket_start", pa.timestamp("ns", tz="UTC")),
+            ("observed", pa.int64()),
+            ("expected", pa.float64()),
+            ("state", pa.string()),
+        ]
+    )
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for frame in frames:
+            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
 
 
 def _services(engine: Engine) -> list[str]:
@@ -193,18 +237,20 @@ def _country_shares(engine: Engine) -> dict[str, dict[str, float]]:
     return shares
 
 
-def _country_counts(engine: Engine, bucket: int) -> dict[tuple[str, str, datetime], int]:
-    """Counted reports per service, country and bucket start."""
-    size = bucket
+def _country_counts(engine: Engine, service: str, bucket: int) -> dict[tuple[str, datetime], int]:
+    """Counted reports about ``service`` per country and bucket start."""
     with engine.connect() as conn:
         rows = conn.execute(
             select(
-                complaints.c.service,
                 complaints.c.country,
-                (complaints.c.minute - complaints.c.minute % size).label("start"),
+                (complaints.c.minute - complaints.c.minute % bucket).label("start"),
                 func.count(),
             )
-            .where(complaints.c.counted.is_(True), complaints.c.country.is_not(None))
-            .group_by("service", "country", "start")
+            .where(
+                complaints.c.service == service,
+                complaints.c.counted.is_(True),
+                complaints.c.country.is_not(None),
+            )
+            .group_by("country", "start")
         ).all()
-    return {(s, c, _EPOCH + timedelta(minutes=int(m))): int(n) for s, c, m, n in rows}
+    return {(c, _EPOCH + timedelta(minutes=int(m))): int(n) for c, m, n in rows}

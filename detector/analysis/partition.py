@@ -2,8 +2,9 @@
 
 Reading and annotating are nearly all of an analysis's work and need nothing from other files,
 so partitions run anywhere: one after the other in this process, or in parallel on a Dask
-cluster. What a partition keeps is small: its counts, and the posts the analyzer thinks may be
-complaints (about 1-5% of a typical stream) with their annotations, in time order. Counting
+cluster. What a partition keeps is small: its counts, and the posts the analyzer flags as
+complaints (about 1-5% of a typical stream) with their annotations, in time order: nothing else
+reaches the counts, the detector or the outputs, so nothing else is carried to the reduce. Counting
 first reports and detecting then run once over all partitions' complaints merged by time
 (``detector.analysis.reduce``), which is what makes every engine give the same result.
 """
@@ -84,7 +85,7 @@ class Partition:
 @dataclass(slots=True)
 class PartitionResult:
     """What one partition yields: counts for the summary, quarantined records (compressed
-    JSON lines), and the likely complaints with their annotations, oldest first."""
+    JSON lines), and the flagged complaints with their annotations, oldest first."""
 
     index: int
     path: str
@@ -156,8 +157,8 @@ def run_partition(
         for post, note in zip(batch, notes, strict=True):
             if note.is_outage:
                 result.outage_posts += 1
-            if note.outage_probability >= analyzer.extract_below and _wanted(note, options):
-                result.candidates.append((post, note))
+                if _wanted(note, options):
+                    result.candidates.append((post, note))
         for post in batch:
             recent[post.id] = post
             if len(recent) > _RECENT_POSTS:

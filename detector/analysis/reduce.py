@@ -1,7 +1,7 @@
-"""The serial end of an analysis: every partition's likely complaints, merged by time, are
-stored, counted and detected on, exactly as ``Pipeline.replay`` does for a live stream.
+"""The serial end of an analysis: every partition's complaints, merged by time, are stored,
+counted and detected on, exactly as ``Pipeline.replay`` does for a live stream.
 
-Only what the partitions kept reaches the store (the posts that may be complaints, with their
+Only what the partitions kept reaches the store (the posts flagged as complaints, with their
 annotations), so this step is small next to reading and annotating, and its memory stays flat:
 partitions are read back from their checkpoints a chunk at a time and merged lazily.
 """

@@ -4,7 +4,7 @@
    other in this process (``SingleEngine``), or in parallel on a Dask cluster
    (``detector.analysis.dask_engine``). Each finished partition is checkpointed in
    ``OUT/.checkpoint``, so a run that is interrupted resumes with the partitions still to do.
-2. **Reduce**: the partitions' likely complaints, merged by time, are stored in a fresh work
+2. **Reduce**: the partitions' complaints, merged by time, are stored in a fresh work
    store ``OUT/analysis.db`` (SQLite, the live service's schema: ``outage-radar serve --db
    OUT/analysis.db`` browses it), counted and detected on, as a replay would.
 3. **Outputs**: ``incidents.json``, ``incidents.csv``, ``counts.parquet``, ``quarantine.jsonl``
