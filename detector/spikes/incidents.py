@@ -392,14 +392,19 @@ def _excess_end(incident: Incident, calm_since: datetime, step: timedelta) -> da
 
 
 def _quiet(last: BucketScore, at: datetime) -> BucketScore:
-    return replace(
-        last,
-        at=at,
-        observed=0.0,
-        window_observed=0.0,
-        p_value=1.0,
-        score=0.0,
-        state=State.OK,
+    # Built directly: ``dataclasses.replace`` is generic and slow, and this runs for every
+    # series followed, every minute.
+    return BucketScore(
+        last.key,
+        at,
+        0.0,
+        last.expected,
+        last.window_minutes,
+        0.0,
+        last.window_expected,
+        1.0,
+        0.0,
+        State.OK,
     )
 
 

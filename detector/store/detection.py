@@ -144,19 +144,24 @@ def add_event(conn: Connection, row: Mapping[str, Any]) -> bool:
     return bool(result.rowcount)
 
 
+_SCORE_VALUES = ("observed", "expected", "score", "state")
+
+
 def add_bucket_scores(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Store observed/expected/score/state rows (replacing what a replay wrote before)."""
     if not rows:
         return
-    keys = [(r["service"], r["minute"]) for r in rows]
-    for first in range(0, len(keys), 500):
-        chunk = keys[first : first + 500]
-        conn.execute(
-            bucket_scores.delete().where(
-                tuple_(bucket_scores.c.service, bucket_scores.c.minute).in_(chunk)
-            )
-        )
-    conn.execute(insert(bucket_scores), list(rows))
+    # One upsert rather than a delete and an insert: the minutes are nearly always new, and
+    # the delete's lookups cost more than the insert (a tenth of an archive's detection).
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(bucket_scores)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[bucket_scores.c.service, bucket_scores.c.minute],
+            set_={name: statement.excluded[name] for name in _SCORE_VALUES},
+        ),
+        list(rows),
+    )
 
 
 def complaint_evidence(
