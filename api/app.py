@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from api import dashboard
 from api.auth import require_key
 from api.cache import ReadCache
 from api.metrics import Metrics, MetricsMiddleware
@@ -161,6 +162,10 @@ def create_app(
             [Depends(require_key)] if router in READ_ROUTERS and not settings.public_reads else []
         )
         app.include_router(router, max_body_size=settings.max_body_bytes, dependencies=keyed)
+    # The dashboard page holds no data (its script reads the API above, with a key if reads
+    # need one), so it is public.
+    app.include_router(dashboard.router)
+    app.mount("/static", dashboard.static_files(), name="static")
     return app
 
 

@@ -229,11 +229,34 @@ class ServiceOut(_Out):
         description="Minute of the latest complaint.", examples=["2021-11-21T23:48:00Z"]
     )
     open_incident: str | None = Field(examples=[_TESLA])
+    sparkline: list[int] | None = Field(
+        None,
+        description="Counted reports per hour, oldest first, over the ``sparkline_hours`` "
+        "hours up to ``as_of`` (only when asked for).",
+        examples=[[0, 1, 0, 0, 2, 512]],
+    )
 
     @classmethod
-    def from_status(cls, status: ServiceStatus, name: str | None) -> ServiceOut:
+    def from_status(
+        cls, status: ServiceStatus, name: str | None, sparkline: list[int] | None = None
+    ) -> ServiceOut:
         """Map a service's status."""
-        return cls.model_validate({**asdict(status), "name": name, "state": _state(status.state)})
+        return cls.model_validate(
+            {**asdict(status), "name": name, "state": _state(status.state), "sparkline": sparkline}
+        )
+
+
+class ServiceDetail(ServiceOut):
+    """A service as its status page shows it: its state, and what its reports said over a
+    span (by default the 24 hours up to the newest post)."""
+
+    as_of: datetime | None = Field(
+        description="End of the detector's latest scored minute (data time).",
+        examples=["2021-11-22T00:00:00Z"],
+    )
+    since: datetime = Field(examples=["2021-11-21T00:00:00Z"])
+    until: datetime = Field(examples=["2021-11-22T00:00:00Z"])
+    evidence: Evidence
 
 
 class ServiceList(_Out):

@@ -172,6 +172,10 @@ def demo(
         raise fail(exc) from None
     replay(paths=[folder], db=db)
     incidents(db=db, explain=True)
+    where = f" --db {db}" if db else ""
+    out.print(
+        f"\nBrowse it: [bold]outage-radar serve{where}[/bold], then open http://127.0.0.1:8000/"
+    )
 
 
 @app.command()

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         True, description="Log every HTTP request (uvicorn's access log) at level info."
     )
+    dashboard_refresh_seconds: float = Field(
+        10.0,
+        ge=1,
+        le=3600,
+        description="How often the dashboard at / asks the API for news (seconds).",
+    )
     allow_private_webhooks: bool = Field(
         False,
         description="Allow webhook URLs on loopback/private/link-local addresses (tests, LANs).",

@@ -8,29 +8,92 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from api.deps import AnalyzerDep, ClockDep, StoreDep, UtcDatetime
 from api.problems import problem_responses
-from api.schemas import BucketSize, ServiceList, ServiceOut, TimeseriesOut
+from api.schemas import BucketSize, ServiceDetail, ServiceList, ServiceOut, TimeseriesOut
 from detector.errors import UnknownService
+from detector.nlp.analyzer import Analyzer
 from detector.store import queries
 
 router = APIRouter(prefix="/v1/services", tags=["services"])
 
 
-@router.get("", responses=problem_responses(503), summary="List services and their state")
-def list_services(store: StoreDep, analyzer: AnalyzerDep) -> ServiceList:
+@router.get("", responses=problem_responses(422, 503), summary="List services and their state")
+def list_services(
+    store: StoreDep,
+    analyzer: AnalyzerDep,
+    sparkline_hours: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=168,
+            description="Add each service's counted reports per hour over this many hours "
+            "up to ``as_of`` (0: none).",
+        ),
+    ] = 0,
+) -> ServiceList:
     """Every service with complaints or incidents, worst first.
 
     ``state`` is the worse of the detector's verdict at its latest scored minute (``as_of``)
     and the service's open incident (``minor``: possible problems; else problems).
     """
     overview = queries.service_statuses(store.engine)
-    items = []
-    for status in overview.services:
-        try:
-            name: str | None = analyzer.catalog.by_slug(status.service).name
-        except UnknownService:  # ``unknown:<name>`` services found outside the catalog
-            name = None
-        items.append(ServiceOut.from_status(status, name))
+    lines: dict[str, list[int]] = {}
+    if sparkline_hours and overview.as_of is not None:
+        lines = queries.service_sparklines(
+            store.engine,
+            [s.service for s in overview.services],
+            end=overview.as_of,
+            hours=sparkline_hours,
+        )
+    items = [
+        ServiceOut.from_status(s, _catalog_name(analyzer, s.service), lines.get(s.service))
+        for s in overview.services
+    ]
     return ServiceList(as_of=overview.as_of, items=items)
+
+
+@router.get(
+    "/{name}",
+    responses=problem_responses(404, 422, 503),
+    summary="Get one service: its state and what its reports say",
+)
+def get_service(
+    store: StoreDep,
+    analyzer: AnalyzerDep,
+    clock: ClockDep,
+    name: Annotated[str, Path(max_length=200, pattern=r"^[^\x00]+$")],
+    since: Annotated[
+        UtcDatetime | None, Query(description="Start [default: 24 hours before until].")
+    ] = None,
+    until: Annotated[
+        UtcDatetime | None,
+        Query(description="End, exclusive [default: the end of the newest post's minute]."),
+    ] = None,
+) -> ServiceDetail:
+    """The service's state (as in the list) and, over ``since``..``until`` (at most 31 days),
+    what its counted reports say: symptoms and error messages with their shares of the
+    reports, broken features, the writers' countries and representative posts."""
+    found = queries.service_evidence(store.engine, name, since=since, until=until, now=clock.now())
+    if found is None:
+        raise HTTPException(404, detail=f"no complaints or incidents for service {name!r}")
+    overview = queries.service_statuses(store.engine)
+    status = next(s for s in overview.services if s.service == name)
+    summary = ServiceOut.from_status(status, _catalog_name(analyzer, name))
+    return ServiceDetail.model_validate(
+        {
+            **summary.model_dump(),
+            "as_of": overview.as_of,
+            "since": found.since,
+            "until": found.until,
+            "evidence": found.evidence,
+        }
+    )
+
+
+def _catalog_name(analyzer: Analyzer, service: str) -> str | None:
+    try:
+        return analyzer.catalog.by_slug(service).name
+    except UnknownService:  # ``unknown:<name>`` services found outside the catalog
+        return None
 
 
 @router.get(

@@ -159,6 +159,68 @@ def test_services_show_their_state_as_of_the_watermark(client):
     assert order == sorted(order)
 
 
+def test_sparklines_count_each_services_reports_per_hour_up_to_as_of(client):
+    plain = client.get("/v1/services").json()
+    assert all(item["sparkline"] is None for item in plain["items"])
+    body = client.get("/v1/services", params={"sparkline_hours": 72}).json()
+    services = {item["service"]: item for item in body["items"]}
+    tesla = services["tesla"]["sparkline"]
+    assert len(tesla) == 72  # 2021-11-19 00:00 to 2021-11-22 00:00, an hour each
+    # Hour 21 of the first day holds the outage's first hour: the same reports the
+    # timeseries counts for it.
+    window = {"since": "2021-11-19T21:00:00Z", "until": "2021-11-19T22:00:00Z", "bucket": 60}
+    hour = client.get("/v1/services/tesla/timeseries", params=window).json()["buckets"][0]
+    assert tesla[21] == hour["reports"] > 100
+    assert tesla[21] == max(tesla)
+    assert all(len(item["sparkline"]) == 72 for item in body["items"])
+
+
+@pytest.mark.parametrize("hours", [-1, 169, "x"])
+def test_sparkline_hours_out_of_range_are_422(client, hours):
+    assert_problem(client.get("/v1/services", params={"sparkline_hours": hours}), 422)
+
+
+def test_a_service_says_what_its_reports_said_over_a_span(client):
+    span = {"since": "2021-11-19T21:00:00Z", "until": "2021-11-20T02:00:00Z"}
+    body = client.get("/v1/services/tesla", params=span).json()
+    assert body["service"] == "tesla" and body["name"] == "Tesla"
+    assert body["since"] == span["since"] and body["until"] == span["until"]
+    evidence = body["evidence"]
+    assert evidence["reports"] > 1000
+    assert evidence["errors"][0]["name"] == "500 server error"
+    assert "unlock" in {f["name"] for f in evidence["features"]}
+    assert {"US", "CA", "KR", "AU"} <= {c["country"] for c in evidence["countries"]}
+    assert all(0 < r["share"] <= 1 for r in evidence["symptoms"] + evidence["countries"])
+    assert evidence["posts"] and all("tesla" in p["text"].lower() for p in evidence["posts"])
+    # The same reports as the incident's, which covers the same hours.
+    incident = client.get(f"/v1/incidents/{TESLA}").json()["evidence"]
+    assert abs(evidence["reports"] - incident["reports"]) <= 0.01 * incident["reports"]
+
+
+def test_a_service_defaults_to_the_day_before_the_newest_post(client):
+    body = client.get("/v1/services/tesla").json()
+    assert body["since"] == "2021-11-21T00:00:00Z" and body["until"] == "2021-11-22T00:00:00Z"
+    assert body["as_of"] == "2021-11-22T00:00:00Z"
+    day = client.get("/v1/services/tesla/timeseries").json()["buckets"]
+    assert body["evidence"]["reports"] == sum(b["reports"] for b in day)
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"since": "2021-11-20T00:00:00Z", "until": "2021-11-19T00:00:00Z"}, 422),
+        ({"since": "2021-09-01T00:00:00Z", "until": "2021-11-19T00:00:00Z"}, 422),
+        ({"since": "yesterday"}, 422),
+    ],
+)
+def test_a_service_span_must_be_sound(client, params, status):
+    assert_problem(client.get("/v1/services/tesla", params=params), status)
+
+
+def test_an_unknown_service_is_a_404(client):
+    assert_problem(client.get("/v1/services/nosuchthing"), 404)
+
+
 @pytest.fixture(scope="module")
 def mid_outage(tmp_path_factory, sample_db, analyzer) -> Iterator[LiveServer]:
     """The sample as it would look while Tesla is down: its incident reopened, and a

@@ -3,7 +3,8 @@ posts, the state of every service, a service's counts against its baseline, and 
 progress.
 
 Pure functions of an ``Engine``, portable between SQLite and PostgreSQL, one module per subject
-(``incidents``, ``posts``, ``services``, ``timeseries``, ``status``), all importable from here.
+(``incidents``, ``posts``, ``services``, ``evidence``, ``timeseries``, ``status``), all
+importable from here.
 Lists are paged by keyset (``WHERE (start, id) < (last start, last id)``) rather than offset, so
 a page costs the same however deep it is and rows added meanwhile neither repeat nor vanish;
 the cursor handed back is opaque (base64url of the last row's sort key) and only meaningful to
@@ -13,6 +14,7 @@ the same list. Database failures surface as ``StoreError``; bad parameters as ``
 from __future__ import annotations
 
 from detector.store.queries._common import MAX_LIMIT, Page
+from detector.store.queries.evidence import ServiceEvidence, service_evidence
 from detector.store.queries.incidents import (
     IncidentRecord,
     IncidentSummaryRecord,
@@ -21,7 +23,12 @@ from detector.store.queries.incidents import (
     open_incident_counts,
 )
 from detector.store.queries.posts import AnnotationSummary, PostRecord, post_page
-from detector.store.queries.services import ServicesOverview, ServiceStatus, service_statuses
+from detector.store.queries.services import (
+    ServicesOverview,
+    ServiceStatus,
+    service_sparklines,
+    service_statuses,
+)
 from detector.store.queries.status import DetectorStatus, check_database, detector_status
 from detector.store.queries.timeseries import (
     BUCKET_MINUTES,
@@ -44,6 +51,7 @@ __all__ = [
     "Page",
     "PostRecord",
     "SeriesBucket",
+    "ServiceEvidence",
     "ServiceStatus",
     "ServicesOverview",
     "Timeseries",
@@ -53,6 +61,8 @@ __all__ = [
     "incident_record",
     "open_incident_counts",
     "post_page",
+    "service_evidence",
+    "service_sparklines",
     "service_statuses",
     "service_timeseries",
 ]

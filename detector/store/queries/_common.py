@@ -12,13 +12,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, bindparam, exists, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from detector.errors import QueryError, StoreError
+from detector.store.schema import complaints, incidents, posts
 
 __all__ = [
     "MAX_LIMIT",
+    "SERVICE_KNOWN",
+    "SERVICE_KNOWN_AND_NEWEST",
     "Page",
     "at_minute",
     "aware",
@@ -37,6 +40,18 @@ MAX_LIMIT = 500
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MINUTE = timedelta(minutes=1)
+
+#: Whether service ``:service`` has complaints or incidents (a page of it can be shown) ...
+SERVICE_KNOWN = select(
+    or_(
+        exists().where(complaints.c.service == bindparam("service")),
+        exists().where(incidents.c.service == bindparam("service")),
+    )
+)
+#: ... and, in the same round trip, when the newest stored post was written.
+SERVICE_KNOWN_AND_NEWEST = SERVICE_KNOWN.add_columns(
+    select(func.max(posts.c.created_at)).scalar_subquery()
+)
 
 
 @dataclass(frozen=True, slots=True)

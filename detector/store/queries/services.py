@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, case, func, select
 
+from detector.errors import QueryError
 from detector.spikes.engine import State
-from detector.store.queries._common import at_minute, minute_of, reading
+from detector.store.queries._common import at_minute, minute_ceil, minute_of, reading
 from detector.store.queries.status import detector_status
 from detector.store.schema import bucket_scores, complaints, incidents
 
-__all__ = ["ServiceStatus", "ServicesOverview", "service_statuses"]
+__all__ = ["ServiceStatus", "ServicesOverview", "service_sparklines", "service_statuses"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,3 +116,42 @@ def service_statuses(engine: Engine, *, name: str = "default") -> ServicesOvervi
         )
     services.sort(key=lambda s: (-s.state, -s.reports_last_hour, s.service))
     return ServicesOverview(as_of=as_of, services=services)
+
+
+def service_sparklines(
+    engine: Engine, services: Sequence[str], *, end: datetime, hours: int
+) -> dict[str, list[int]]:
+    """Counted reports per hour about each of ``services``, over the ``hours`` hours that end
+    at ``end`` (rounded up to a minute), oldest hour first: a status page's sparklines.
+
+    Examples
+    --------
+    >>> from datetime import UTC
+    >>> from detector.store.sql import SqlStore
+    >>> service_sparklines(
+    ...     SqlStore("sqlite://").engine, ["tesla"], end=datetime(2021, 11, 20, tzinfo=UTC), hours=3
+    ... )
+    {'tesla': [0, 0, 0]}
+    """
+    if hours < 1:
+        raise QueryError("hours", "must be at least 1")
+    last = minute_ceil(end)  # exclusive
+    first = last - hours * 60
+    lines = {service: [0] * hours for service in services}
+    if not lines:
+        return lines
+    hour = ((complaints.c.minute - first) // 60).label("hour")
+    with reading(engine, "count reports per hour") as conn:
+        rows = conn.execute(
+            select(complaints.c.service, hour, func.count())
+            .where(
+                complaints.c.counted.is_(True),
+                complaints.c.minute >= first,
+                complaints.c.minute < last,
+                complaints.c.service.in_(sorted(lines)),
+            )
+            .group_by(complaints.c.service, hour)
+        )
+        for service, index, count in rows:
+            lines[str(service)][int(index)] += int(count)
+    return lines

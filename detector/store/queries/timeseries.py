@@ -13,12 +13,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, bindparam, exists, func, or_, select
+from sqlalchemy import Engine, bindparam, func, select
 
 from detector.errors import QueryError
 from detector.spikes.engine import State
-from detector.store.queries._common import at_minute, aware, minute_ceil, minute_of, reading
-from detector.store.schema import bucket_scores, complaints, incidents, posts
+from detector.store.queries._common import (
+    SERVICE_KNOWN,
+    SERVICE_KNOWN_AND_NEWEST,
+    at_minute,
+    aware,
+    minute_ceil,
+    minute_of,
+    reading,
+)
+from detector.store.schema import bucket_scores, complaints
 
 __all__ = [
     "BUCKET_MINUTES",
@@ -41,13 +49,6 @@ _STATES = tuple(State)  # indexing is much cheaper than calling State() per buck
 
 # Built once with parameters: a statement built per request costs more to build and to key for
 # SQLAlchemy's compiled cache than it takes to run.
-_KNOWN = select(
-    or_(
-        exists().where(complaints.c.service == bindparam("service")),
-        exists().where(incidents.c.service == bindparam("service")),
-    )
-)
-_KNOWN_AND_NEWEST = _KNOWN.add_columns(select(func.max(posts.c.created_at)).scalar_subquery())
 _COUNTS = (
     select(complaints.c.minute, func.count())
     .where(
@@ -150,7 +151,7 @@ def service_timeseries(
     with reading(engine, "read the timeseries") as conn:
         # Whether the service is known and when the newest post is: one round trip for both.
         found = conn.execute(
-            _KNOWN if until is not None else _KNOWN_AND_NEWEST, {"service": service}
+            SERVICE_KNOWN if until is not None else SERVICE_KNOWN_AND_NEWEST, {"service": service}
         ).one()
         if not found[0]:
             return None
