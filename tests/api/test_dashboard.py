@@ -33,7 +33,9 @@ from tests.processes import wait_for
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("OUTAGE_RADAR_TEST_ARTIFACTS", "test-artifacts")) / "dashboard"
 TIMEOUT_MS = 20_000
-TESLA_START_UTC = datetime(2021, 11, 19, 21, 0, tzinfo=UTC)
+
+# Assertions wait up to this long too (Playwright's default is 5 s; CI machines can be slower).
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @dataclass(frozen=True)
