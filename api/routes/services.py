@@ -15,6 +15,15 @@ from detector.store import queries
 
 router = APIRouter(prefix="/v1/services", tags=["services"])
 
+# The parameters a service's pages share: its slug, and the span (the day before the newest
+# post unless asked otherwise).
+ServiceName = Annotated[str, Path(max_length=200, pattern=r"^[^\x00]+$")]
+Since = Annotated[UtcDatetime | None, Query(description="Start [default: 24 hours before until].")]
+Until = Annotated[
+    UtcDatetime | None,
+    Query(description="End, exclusive [default: the end of the newest post's minute]."),
+]
+
 
 @router.get("", responses=problem_responses(422, 503), summary="List services and their state")
 def list_services(
@@ -60,14 +69,9 @@ def get_service(
     store: StoreDep,
     analyzer: AnalyzerDep,
     clock: ClockDep,
-    name: Annotated[str, Path(max_length=200, pattern=r"^[^\x00]+$")],
-    since: Annotated[
-        UtcDatetime | None, Query(description="Start [default: 24 hours before until].")
-    ] = None,
-    until: Annotated[
-        UtcDatetime | None,
-        Query(description="End, exclusive [default: the end of the newest post's minute]."),
-    ] = None,
+    name: ServiceName,
+    since: Since = None,
+    until: Until = None,
 ) -> ServiceDetail:
     """The service's state (as in the list) and, over ``since``..``until`` (at most 31 days),
     what its counted reports say: symptoms and error messages with their shares of the
@@ -105,14 +109,9 @@ def _catalog_name(analyzer: Analyzer, service: str) -> str | None:
 def timeseries(
     store: StoreDep,
     clock: ClockDep,
-    name: Annotated[str, Path(max_length=200, pattern=r"^[^\x00]+$")],
-    since: Annotated[
-        UtcDatetime | None, Query(description="Start [default: 24 hours before until].")
-    ] = None,
-    until: Annotated[
-        UtcDatetime | None,
-        Query(description="End, exclusive [default: the end of the newest post's minute]."),
-    ] = None,
+    name: ServiceName,
+    since: Since = None,
+    until: Until = None,
     bucket: Annotated[BucketSize, Query(description="Bucket size in minutes.")] = BucketSize.one,
 ) -> Response:
     """Counted reports (first per author and service) per bucket, and the baseline's
