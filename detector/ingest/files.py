@@ -26,7 +26,7 @@ from detector.ingest.formats import FORMATS, make_parser, sniff_format
 from detector.ingest.generic import ColumnMapping
 from detector.models import Post
 
-__all__ = ["ReadItem", "ReadOptions", "read_file"]
+__all__ = ["ReadItem", "ReadOptions", "parse_record", "read_file"]
 
 ReadItem = Post | Skipped | Quarantined
 _SNIFF_BYTES = 1 << 16
@@ -157,7 +157,7 @@ def _json(
         if not records:
             yield Skipped("no_records")  # e.g. an API response page with an empty `data`
         for record in records:
-            yield from _parse(parser, record, path, number, line, options)
+            yield from parse_record(parser, record, path, number, line, options)
 
 
 def _expand(
@@ -214,7 +214,7 @@ def _json_document(
         yield records
         return
     for index, record in enumerate(records):
-        for item in _parse(parser, record, path, 1, None, options):
+        for item in parse_record(parser, record, path, 1, None, options):
             if isinstance(item, Quarantined):
                 item = Quarantined(
                     item.file,
@@ -245,14 +245,17 @@ def _raw(data: bytes | str | Any) -> str:
     return text.rstrip("\r\n")[:_RAW_LIMIT]
 
 
-def _parse(
+def parse_record(
     parser: RecordParser,
     record: Any,
-    path: Path,
+    path: Path | str,
     number: int,
     line: bytes | None,
     options: ReadOptions,
 ) -> Iterator[ReadItem]:
+    """Parse one decoded record into posts, yielding a ``Skipped`` for a record that is not a
+    post and a ``Quarantined`` (naming ``path`` and ``number``) for a malformed one; posts dated
+    after ``options.not_after`` are quarantined too. Files and live sources both use it."""
     raw = line if line is not None else record
     if not isinstance(record, dict):
         detail = f"expected an object, got {type(record).__name__}"
@@ -311,7 +314,7 @@ def _csv(
             )
             continue
         record = {k: v for k, v in row.items() if v != ""}
-        yield from _parse(parser, record, path, number, None, options)
+        yield from parse_record(parser, record, path, number, None, options)
 
 
 def _width(row: Mapping[Any, Any]) -> int:
@@ -353,7 +356,7 @@ def _parquet(path: Path, options: ReadOptions) -> Iterator[ReadItem]:
         for row in batch:
             number += 1
             record = {k: v for k, v in row.items() if v is not None}
-            yield from _parse(parser, record, path, number, None, options)
+            yield from parse_record(parser, record, path, number, None, options)
 
 
 def _parquet_batches(path: Path) -> Iterator[list[dict[str, Any]]]:
