@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from detector.pickling import fast_pickling
+
 __all__ = ["GeoPoint", "Place", "Post", "RawFields", "SourceKind", "post_id"]
 
 
@@ -41,6 +43,7 @@ def post_id(kind: SourceKind, *parts: str) -> str:
     return ":".join((kind.value, *parts))
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True)
 class GeoPoint:
     """A WGS84 point in degrees.
@@ -61,6 +64,7 @@ class GeoPoint:
             raise ValueError(f"longitude must be within [-180, 180], got: {self.lon}")
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Place:
     """A named place attached to a post by its network (Twitter ``place``, a forum profile...)."""
@@ -130,6 +134,7 @@ _PLACE_FIELDS = ("name", "full_name", "country_code", "place_type", "id")
 _URL_RE = re.compile(r"https?://\S+")
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Post:
     """One normalised post from any source.

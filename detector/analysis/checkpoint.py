@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,7 +26,9 @@ from detector.analysis.partition import Candidate, Partition, PartitionResult
 __all__ = ["Checkpoint"]
 
 _FORMAT = 1
-_CHUNK = 5000
+# Candidates per frame. The reduce holds one frame of every partition at once while it merges
+# them (a 5,000-candidate frame is ~14 MB of objects), so frames are kept small.
+_CHUNK = 500
 
 
 class Checkpoint:
@@ -47,34 +50,35 @@ class Checkpoint:
         self.root.mkdir(parents=True, exist_ok=True)
         final = self.path(partition)
         temporary = final.with_suffix(f".tmp{os.getpid()}")
-        header = replace(result, candidates=[])
-        with temporary.open("wb") as raw:
-            with zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False) as out:
-                _dump(out, {"format": _FORMAT, "header": header})
-                for start in range(0, len(result.candidates), _CHUNK):
-                    _dump(out, result.candidates[start : start + _CHUNK])
-            raw.flush()
-            os.fsync(raw.fileno())
+        _write(temporary, replace(result, candidates=[]), result.candidates)
         temporary.replace(final)
 
     def header(self, partition: Partition) -> PartitionResult:
         """The partition's counts (without its candidates)."""
         with self._frames(partition) as frames:
-            return _header(next(frames))
+            header = _header(next(frames))
+        if header is None:
+            raise ValueError(f"{self.path(partition)} is a spill file, not a partition")
+        return header
 
     def candidates(self, partition: Partition) -> Iterator[Candidate]:
         """The partition's candidates, oldest first, read a chunk at a time."""
-        with self._frames(partition) as frames:
-            _header(next(frames))
-            for chunk in frames:
-                yield from chunk
+        return _candidates(self.path(partition))
+
+    def spill(self, name: str, candidates: Iterable[Candidate]) -> Iterator[Candidate]:
+        """Write ``candidates`` (a merged run, oldest first) to a spill file in the folder and
+        return a stream reading them back a chunk at a time, deleting the file at its end."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f"{name}.spill"
+        _write(path, None, candidates)
+        return _candidates(path, delete=True)
 
     def clear(self) -> None:
         """Delete every kept partition (after a finished run)."""
         if not self.root.exists():
             return
         for path in self.root.iterdir():
-            if path.suffix == ".part" or ".tmp" in path.suffix:
+            if path.suffix in (".part", ".spill") or ".tmp" in path.suffix:
                 path.unlink()
         if not any(self.root.iterdir()):
             self.root.rmdir()
@@ -105,12 +109,33 @@ class _Frames:
                 return
 
 
+def _write(path: Path, header: PartitionResult | None, candidates: Iterable[Candidate]) -> None:
+    """Write a header frame, then ``candidates`` in frames of ``_CHUNK``, durably."""
+    with path.open("wb") as raw:
+        with zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False) as out:
+            _dump(out, {"format": _FORMAT, "header": header})
+            items = iter(candidates)
+            while chunk := list(islice(items, _CHUNK)):
+                _dump(out, chunk)
+        raw.flush()
+        os.fsync(raw.fileno())
+
+
+def _candidates(path: Path, *, delete: bool = False) -> Iterator[Candidate]:
+    with _Frames(path) as frames:
+        _header(next(frames))
+        for chunk in frames:
+            yield from chunk
+    if delete:
+        path.unlink()
+
+
 def _dump(out: IO[bytes], value: object) -> None:
     pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _header(frame: Any) -> PartitionResult:
+def _header(frame: Any) -> PartitionResult | None:
     if not isinstance(frame, dict) or frame.get("format") != _FORMAT:
         raise ValueError("not a checkpoint of this version of outage-radar")
-    header: PartitionResult = frame["header"]
+    header: PartitionResult | None = frame["header"]
     return header

@@ -3,32 +3,57 @@ counted and detected on, exactly as ``Pipeline.replay`` does for a live stream.
 
 Only what the partitions kept reaches the store (the posts flagged as complaints, with their
 annotations), so this step is small next to reading and annotating, and its memory stays flat:
-partitions are read back from their checkpoints a chunk at a time and merged lazily.
+partitions are read back from their checkpoints a chunk at a time and merged lazily, at most
+``_FAN_IN`` at once (more are first merged in groups into spill files, as an external sort
+does), so neither the archive's size nor its number of files changes what is held.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from detector.analysis.partition import Candidate
 from detector.pipeline import AnalyzeResult, DetectResult, Pipeline
 
-__all__ = ["reduce_candidates"]
+__all__ = ["merge_candidates", "reduce_candidates"]
 
 _BATCH = 2000
+_FAN_IN = 32
 _MINUTE = timedelta(minutes=1)
+
+
+def merge_candidates(
+    streams: Sequence[Iterable[Candidate]],
+    spill: Callable[[str, Iterable[Candidate]], Iterable[Candidate]],
+    *,
+    fan_in: int = _FAN_IN,
+) -> Iterator[Candidate]:
+    """``streams`` (each oldest first) merged by time and id, reading at most ``fan_in`` of
+    them at once: beyond that, groups of ``fan_in`` are merged into runs that ``spill`` writes
+    to disk and streams back, until few enough remain."""
+    if fan_in < 2:
+        raise ValueError(f"fan_in must be at least 2, got {fan_in}")
+    runs = list(streams)
+    level = 0
+    while len(runs) > fan_in:
+        runs = [
+            spill(f"merge-{level}-{number}", _merged(runs[first : first + fan_in]))
+            for number, first in enumerate(range(0, len(runs), fan_in))
+        ]
+        level += 1
+    return _merged(runs)
 
 
 def reduce_candidates(
     pipeline: Pipeline,
-    streams: Sequence[Iterable[Candidate]],
+    candidates: Iterable[Candidate],
     *,
     start: datetime | None,
     end: datetime | None,
 ) -> tuple[AnalyzeResult, DetectResult]:
-    """Store, count and detect over ``streams`` (each oldest first), merged by time and id.
+    """Store, count and detect over ``candidates`` (oldest first, see ``merge_candidates``).
 
     Detection runs from ``start`` (the first post of the archive, stored or not) to ``end``
     (its last), after every batch as a replay does, so an incident that ended inside the
@@ -46,7 +71,7 @@ def reduce_candidates(
         batch.clear()
         detected.add(pipeline.detect(until=watermark, start=start))
 
-    for candidate in _merged(streams):
+    for candidate in candidates:
         batch.append(candidate)
         if len(batch) >= _BATCH:
             flush()

@@ -38,7 +38,7 @@ from detector.analysis.partition import (
     partitions_of,
     run_partition,
 )
-from detector.analysis.reduce import reduce_candidates
+from detector.analysis.reduce import merge_candidates, reduce_candidates
 from detector.config import get_settings
 from detector.nlp.analyzer import Analyzer
 from detector.pipeline import Pipeline
@@ -185,8 +185,8 @@ def analyze_archive(
     try:
         settings = get_settings(database_url=url, quarantine_path=out / "quarantine.jsonl")
         pipeline = Pipeline(store, analyzer, settings)
-        streams = [checkpoint.candidates(p) for p in partitions]
-        analyzed, detected = reduce_candidates(pipeline, streams, start=start, end=end)
+        merged = merge_candidates([checkpoint.candidates(p) for p in partitions], checkpoint.spill)
+        analyzed, detected = reduce_candidates(pipeline, merged, start=start, end=end)
         result.stored, result.counted, result.minutes = (
             analyzed.stored,
             analyzed.counted,

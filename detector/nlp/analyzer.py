@@ -9,7 +9,7 @@ conversation).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,8 +20,9 @@ from detector.nlp.gazetteer import Gazetteer
 from detector.nlp.locations import LocationExtractor, LocationMention
 from detector.nlp.persist import latest_model_dir, load_model
 from detector.nlp.services import ServiceMatcher, ServiceMention
-from detector.nlp.symptoms import SymptomReport, SymptomRules
+from detector.nlp.symptoms import ErrorMention, FeatureMention, SymptomReport, SymptomRules
 from detector.nlp.training import MODEL_NAME
+from detector.pickling import fast_pickling
 
 __all__ = ["Analyzer", "Annotation", "PostLookup", "writer_location"]
 
@@ -32,6 +33,7 @@ _SOURCE_RANK = {"coordinates": 0, "place": 1, "text": 2, "profile": 3}
 _NO_SYMPTOMS = SymptomReport(categories=(), errors=(), features=(), recovered=False)
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True)
 class Annotation:
     """What the analyzer found in one post."""
@@ -50,14 +52,28 @@ class Annotation:
             "id": self.post_id,
             "outage_probability": round(self.outage_probability, 4),
             "is_outage": self.is_outage,
-            "services": [asdict(m) for m in self.services],
+            "services": [_fields(m) for m in self.services],
             "symptoms": list(self.symptoms.categories),
-            "errors": [asdict(e) for e in self.symptoms.errors],
-            "features": [asdict(f) for f in self.symptoms.features],
+            "errors": [_fields(e) for e in self.symptoms.errors],
+            "features": [_fields(f) for f in self.symptoms.features],
             "recovered": self.symptoms.recovered,
-            "locations": [asdict(m) for m in self.locations],
+            "locations": [_fields(m) for m in self.locations],
             "country": self.country,
         }
+
+
+def _fields(
+    mention: ServiceMention | ErrorMention | FeatureMention | LocationMention,
+) -> dict[str, Any]:
+    """A mention's fields as a dict: ``dataclasses.asdict`` without its deep copy, which the
+    mentions' plain values do not need (it was most of the cost of storing annotations)."""
+    return {name: getattr(mention, name) for name in _FIELD_NAMES[type(mention)]}
+
+
+_FIELD_NAMES = {
+    cls: tuple(f.name for f in fields(cls))
+    for cls in (ServiceMention, ErrorMention, FeatureMention, LocationMention)
+}
 
 
 def writer_location(mentions: Sequence[LocationMention]) -> LocationMention | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from detector.models import Post
 from detector.nlp.gazetteer import Gazetteer, Place
 from detector.nlp.geo_records import Admin1, City, Country, name_key
+from detector.pickling import fast_pickling
 
 __all__ = ["LocationExtractor", "LocationMention"]
 
@@ -37,6 +38,7 @@ _GENERIC = frozenset(
 _FLAG_RE = re.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True)
 class LocationMention:
     """One place tied to a post.

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from detector.nlp.catalog import Catalog, Term
+from detector.pickling import fast_pickling
 
 __all__ = ["ServiceMatcher", "ServiceMention"]
 
@@ -60,6 +61,7 @@ _NOT_NAMES = frozenset(
 )
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True)
 class ServiceMention:
     """A place in a post that names a service.

@@ -23,6 +23,7 @@ from detector.nlp.symptom_rules import (
     default_symptoms_path,
     read_rules,
 )
+from detector.pickling import fast_pickling
 
 __all__ = ["ErrorMention", "FeatureMention", "SymptomReport", "SymptomRules"]
 
@@ -72,6 +73,7 @@ _NOT_AFTER = re.compile(
 _DIGIT = re.compile(r"\d")
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True)
 class ErrorMention:
     """An error code or message in a text.
@@ -89,6 +91,7 @@ class ErrorMention:
     surface: str
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True)
 class FeatureMention:
     """A feature named in a text (``"unlock"``, ``"charging"``): where and how it is written."""
@@ -99,6 +102,7 @@ class FeatureMention:
     surface: str
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True)
 class SymptomReport:
     """What a text says is wrong.
