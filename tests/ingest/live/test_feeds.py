@@ -1,0 +1,430 @@
+"""The feed source against a forum on loopback serving recorded RSS, Atom and Discourse JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from detector.ingest.base import Quarantined
+from detector.ingest.live.base import SourceContext
+from detector.ingest.live.feeds import FeedSource
+from detector.ingest.live.settings import FeedSettings
+from tests.ingest.live.sinks import ListSink
+
+FRAMES = Path(__file__).parent / "frames"
+LAST_MODIFIED = "Sat, 02 Mar 2024 09:16:41 GMT"
+_TOPIC_PATH = re.compile(r"^/t/(?:[^/]+/)?(\d+)(?:/\d+)?\.json$")
+
+
+def frame(name: str) -> bytes:
+    return (FRAMES / name).read_bytes()
+
+
+def rss_items(body: bytes) -> list[bytes]:
+    return re.findall(rb"<item>.*?</item>", body, re.DOTALL)
+
+
+def rss_without(body: bytes, *drop: int) -> bytes:
+    """The recorded feed without its items at ``drop`` (newest first, as the feed lists them)."""
+    for index in sorted(drop, reverse=True):
+        body = body.replace(rss_items(body)[index], b"", 1)
+    return body
+
+
+class Forum:
+    """A forum on loopback: serves documents by path with an ETag and Last-Modified, answers
+    304 to matching validators, and records every request."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, tuple[bytes, str]] = {}
+        self.status = 200
+        self.requests: list[tuple[str, dict[str, str], float]] = []
+        self.base = ""
+        self._lock = threading.Lock()
+
+    def serve(self, path: str, body: bytes, content_type: str) -> None:
+        with self._lock:
+            self.documents[path] = (body, content_type)
+
+    def paths(self) -> list[str]:
+        with self._lock:
+            return [path for path, _, _ in self.requests]
+
+    def headers(self, index: int) -> dict[str, str]:
+        with self._lock:
+            return self.requests[index][1]
+
+    def times(self) -> list[float]:
+        with self._lock:
+            return [at for _, _, at in self.requests]
+
+    def answer(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            self.requests.append((path, headers, time.monotonic()))
+            if self.status != 200:
+                return self.status, {}, b"upstream unavailable"
+            topic = _TOPIC_PATH.match(path)
+            document = self.documents.get(f"/t/{topic.group(1)}" if topic else path)
+        if document is None:
+            return 404, {}, b"not found"
+        body, content_type = document
+        etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
+        if headers.get("if-none-match") == etag:
+            return 304, {"etag": etag}, b""
+        return (
+            200,
+            {"etag": etag, "last-modified": LAST_MODIFIED, "content-type": content_type},
+            body,
+        )
+
+    @contextmanager
+    def running(self) -> Iterator[Forum]:
+        forum = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, extra, body = forum.answer(self.path, headers)
+                self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.base = f"http://127.0.0.1:{server.server_address[1]}"
+        try:
+            yield self
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+
+
+@pytest.fixture
+def forum() -> Iterator[Forum]:
+    with Forum().running() as running:
+        yield running
+
+
+def make_source(forum: Forum, path: str, **overrides: Any) -> FeedSource:
+    settings: dict[str, Any] = {
+        "name": "evowners",
+        "url": forum.base + path,
+        "interval_seconds": 0.1,
+        "backoff_seconds": 0.05,
+        "max_backoff_seconds": 0.4,
+        "silent_after_seconds": 3600,
+        **overrides,
+    }
+    return FeedSource(FeedSettings(**settings), seed=7)
+
+
+@contextmanager
+def reading(
+    source: FeedSource,
+    sink: ListSink,
+    *,
+    checkpoint: str | None = None,
+    quarantine: Callable[[Quarantined], None] | None = None,
+) -> Iterator[FeedSource]:
+    source.start(sink, checkpoint=checkpoint, quarantine=quarantine)
+    try:
+        yield source
+    finally:
+        source.stop(timeout=5)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def native_ids(posts: list[Any]) -> list[str]:
+    return [post.id.rsplit(":", 1)[-1].rsplit("-", 1)[-1] for post in posts]
+
+
+# --- RSS and Atom ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source_name", "expected"), [(None, "127.0.0.1"), ("evowners-forum", "evowners-forum")]
+)
+def test_rss_items_become_forum_posts_oldest_first(
+    forum: Forum, source_name: str | None, expected: str
+) -> None:
+    forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml; charset=utf-8")
+    sink = ListSink()
+    with reading(make_source(forum, "/posts.rss", source_name=source_name), sink):
+        posts = sink.wait_for_posts(4)
+    assert len(sink.batches) == 1  # one batch per poll
+    assert [p.id for p in posts] == [
+        f"forum:{expected}:community.evowners.example-post-{n}"
+        for n in (20902, 20941, 20944, 20950)
+    ]
+    assert {p.source_name for p in posts} == {expected}
+    newest = posts[-1]
+    # the quoted post and Discourse's "Read full topic" trailer are not the author's words
+    assert newest.text == (
+        "Same here in Denver, app has been spinning for 20 minutes. Phone key still works."
+    )
+    assert newest.title == "App says vehicle unavailable"
+    assert newest.author_handle == "sparky_ev"
+    assert newest.url == "https://community.evowners.example/t/app-says-vehicle-unavailable/4821/7"
+    assert newest.created_at == datetime(2024, 3, 2, 9, 16, 40, tzinfo=UTC)
+    # "Sat, 02 Mar 2024 10:13:05 +0100" read as UTC
+    assert posts[2].created_at == datetime(2024, 3, 2, 9, 13, 5, tzinfo=UTC)
+    assert posts[2].text.startswith("Tried three stalls in Leeds, all say payment method declined")
+
+
+def test_atom_entries_become_forum_posts(forum: Forum) -> None:
+    forum.serve("/app.php/feed", frame("feed_atom.xml"), "application/atom+xml")
+    sink = ListSink()
+    with reading(make_source(forum, "/app.php/feed", format="atom", source_name="ioniq"), sink):
+        posts = sink.wait_for_posts(3)
+    link = "https://forum.ioniqowners.example/viewtopic.php?p={0}#p{0}"
+    assert [p.id for p in posts] == [f"forum:ioniq:{link.format(n)}" for n in (98431, 98760, 98765)]
+    maintenance, question, reply = posts
+    # published, not the later edit, dates an entry; +01:00 is converted to UTC
+    assert maintenance.created_at == datetime(2024, 2, 28, 12, 0, tzinfo=UTC)
+    assert reply.created_at == datetime(2024, 3, 2, 9, 20, 11, tzinfo=UTC)
+    assert reply.created_at.tzinfo is UTC
+    assert reply.title == "Connected services • Re: Bluelink app login failing"  # type="html"
+    assert reply.text == (
+        "Yes, login fails with error 1001 since about nine. Remote climate does nothing."
+    )
+    assert (
+        question.text
+        == 'Is Bluelink down for anyone else? The app says "server error" after login.'
+    )
+    assert (reply.author_handle, reply.url, reply.lang) == ("kwatts", link.format(98765), "en-gb")
+    assert reply.extra["tags"] == ["Connected services"]
+
+
+def test_the_second_poll_is_conditional_and_a_304_hands_over_nothing(forum: Forum) -> None:
+    forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml")
+    sink = ListSink()
+    with reading(make_source(forum, "/posts.rss"), sink) as source:
+        sink.wait_for_posts(4)
+        wait_until(lambda: len(forum.requests) >= 3)
+        first_answered = source.health().last_received_at
+        wait_until(lambda: len(forum.requests) >= 4)
+        health = source.health()
+    assert "if-none-match" not in forum.headers(0)
+    assert forum.headers(1)["if-none-match"].startswith('"')
+    assert forum.headers(1)["if-modified-since"] == LAST_MODIFIED
+    assert len(sink.batches) == 1 and len(sink.posts) == 4
+    assert health.last_received_at is not None and first_answered is not None
+    assert health.last_received_at >= first_answered  # a 304 still shows the forum alive
+    assert health.errors == 0 and health.posts_total == 4
+    assert orjson.loads(health.checkpoint or "")["modified"] == LAST_MODIFIED
+
+
+def test_repeated_entries_are_handed_over_once_and_new_ones_in_the_next_poll(forum: Forum) -> None:
+    recorded = frame("feed_rss.xml")
+    forum.serve("/posts.rss", rss_without(recorded, 0), "application/rss+xml")
+    sink = ListSink()
+    with reading(make_source(forum, "/posts.rss"), sink):
+        sink.wait_for_posts(3)
+        forum.serve("/posts.rss", recorded, "application/rss+xml")  # one new, three repeated
+        sink.wait_for_posts(4)
+        polls = len(forum.requests)
+        wait_until(lambda: len(forum.requests) >= polls + 2)
+    assert [native_ids(list(batch.posts)) for batch in sink.batches] == [
+        ["20902", "20941", "20944"],
+        ["20950"],
+    ]
+
+
+def test_resuming_from_a_checkpoint_neither_repeats_nor_skips(forum: Forum) -> None:
+    recorded = frame("feed_rss.xml")
+    forum.serve("/posts.rss", rss_without(recorded, 0), "application/rss+xml")
+    first = ListSink()
+    with reading(make_source(forum, "/posts.rss"), first) as source:
+        first.wait_for_posts(3)
+    checkpoint = source.checkpoint()
+    assert checkpoint is not None and len(checkpoint) < 1000  # compact: ids kept as digests
+
+    # While the source was stopped the forum gained a post.
+    forum.serve("/posts.rss", recorded, "application/rss+xml")
+    second = ListSink()
+    before = len(forum.requests)
+    with reading(make_source(forum, "/posts.rss"), second, checkpoint=checkpoint) as resumed:
+        second.wait_for_posts(1)
+        wait_until(lambda: len(forum.requests) >= before + 3)
+    assert native_ids(second.posts) == ["20950"]
+    assert forum.headers(before)["if-none-match"]  # the validators were restored too
+
+    # Nothing changed since: the restarted source is answered 304 and hands over nothing.
+    third = ListSink()
+    before = len(forum.requests)
+    with reading(make_source(forum, "/posts.rss"), third, checkpoint=resumed.checkpoint()) as last:
+        wait_until(lambda: len(forum.requests) >= before + 3)
+        assert last.health().last_received_at is not None
+    assert third.posts == []
+
+
+def test_a_malformed_entry_is_quarantined_once_while_the_others_go_on(forum: Forum) -> None:
+    recorded = frame("feed_rss.xml")
+    undated = re.sub(rb"<pubDate>Sat, 02 Mar 2024 09:11:18 \+0000</pubDate>", b"", recorded)
+    forum.serve("/posts.rss", rss_without(undated, 0), "application/rss+xml")
+    refused: list[Quarantined] = []
+    sink = ListSink()
+    with reading(make_source(forum, "/posts.rss"), sink, quarantine=refused.append) as source:
+        sink.wait_for_posts(2)
+        forum.serve("/posts.rss", undated, "application/rss+xml")  # the feed repeats it
+        sink.wait_for_posts(3)
+        polls = len(forum.requests)
+        wait_until(lambda: len(forum.requests) >= polls + 2)
+        health = source.health()
+    assert native_ids(sink.posts) == ["20902", "20944", "20950"]
+    assert [(q.file, q.reason, q.field) for q in refused] == [
+        ("evowners", "missing_timestamp", "published")
+    ]
+    assert "community.evowners.example-post-20941" in refused[0].raw
+    assert (health.quarantined, health.errors) == (1, 0)
+
+
+def test_an_answer_that_is_not_a_feed_is_quarantined_and_counted_as_failing(forum: Forum) -> None:
+    login = b"<!DOCTYPE html><html><body><form action='/login'>Sign in</form></body></html>"
+    forum.serve("/posts.rss", login, "text/html")
+    refused: list[Quarantined] = []
+    sink = ListSink()
+    with reading(make_source(forum, "/posts.rss"), sink, quarantine=refused.append) as source:
+        wait_until(lambda: source.health().status == "failing")
+        failing = source.health()
+        forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml")
+        sink.wait_for_posts(4)
+        recovered = source.health()
+    assert {q.reason for q in refused} == {"invalid_feed"}
+    assert "Sign in" in refused[0].raw
+    assert failing.consecutive_errors >= 3 and failing.last_error is not None
+    assert recovered.status == "ok" and recovered.consecutive_errors == 0
+
+
+def test_a_server_error_is_counted_and_backed_off_until_the_forum_is_back(forum: Forum) -> None:
+    forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml")
+    forum.status = 503
+    sink = ListSink()
+    with reading(make_source(forum, "/posts.rss"), sink) as source:
+        wait_until(lambda: len(forum.requests) >= 5)
+        failing = source.health()
+        forum.status = 200
+        sink.wait_for_posts(4)
+        recovered = source.health()
+    gaps = [b - a for a, b in zip(forum.times(), forum.times()[1:], strict=False)][:4]
+    assert failing.status == "failing" and failing.errors >= 4
+    assert failing.last_error is not None and "503" in failing.last_error
+    assert not failing.connected
+    # The waits double (with jitter of at most half): the fourth is at least 0.5 * 0.4 s,
+    # twice the 0.1 s poll interval, and longer than the first.
+    assert gaps[3] >= 0.19 > gaps[0]
+    assert recovered.status == "ok" and recovered.consecutive_errors == 0
+    assert len(sink.posts) == 4
+
+
+def test_ids_forgotten_past_the_limit_still_keep_old_entries_out(forum: Forum) -> None:
+    """Driven poll by poll through a context built around the sink, without the thread."""
+
+    def feed(items: list[tuple[str, datetime]]) -> bytes:
+        rows = "".join(
+            f'<item><guid isPermaLink="false">{guid}</guid>'
+            f"<title>t</title><description>power out</description>"
+            f"<pubDate>{when.strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate></item>"
+            for guid, when in items
+        )
+        return f'<?xml version="1.0"?><rss version="2.0"><channel>{rows}</channel></rss>'.encode()
+
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    many = [(f"p{n}", start + timedelta(minutes=n)) for n in range(510)]
+    source = make_source(forum, "/posts.rss")
+    sink = ListSink()
+    ctx = SourceContext(source, sink)
+    source.resume(None)
+    with source.http_client() as client:
+        forum.serve("/posts.rss", feed(many), "application/rss+xml")
+        source.poll(ctx, client)
+        late = [("late-but-old", start + timedelta(minutes=3)), ("new", start + timedelta(days=1))]
+        forum.serve("/posts.rss", feed(late + many[:2]), "application/rss+xml")
+        source.poll(ctx, client)
+    assert len(sink.batches[0].posts) == 510
+    # p0 and p1 were forgotten, yet they and an unknown entry older than them stay out.
+    assert native_ids(list(sink.batches[1].posts)) == ["new"]
+    assert len(orjson.loads(source.checkpoint() or "")["seen"]) == 500
+
+
+# --- Discourse -------------------------------------------------------------------------------
+
+
+def discourse_listing_before() -> dict[str, Any]:
+    """The recorded listing as it stood before topic 4830 was opened and 4821 got two posts."""
+    listing: dict[str, Any] = orjson.loads(frame("discourse_latest.json"))
+    topics = listing["topic_list"]["topics"]
+    topics[:] = [t for t in topics if t["id"] != 4830]
+    bumped = topics[0]
+    assert bumped["id"] == 4821
+    bumped.update(
+        posts_count=5,
+        highest_post_number=5,
+        last_posted_at="2024-03-02T09:02:44.310Z",
+        bumped_at="2024-03-02T09:02:44.310Z",
+    )
+    return listing
+
+
+def test_discourse_hands_over_only_the_new_posts_of_bumped_topics(forum: Forum) -> None:
+    forum.serve("/latest.json", orjson.dumps(discourse_listing_before()), "application/json")
+    for topic in (4821, 4830):
+        forum.serve(f"/t/{topic}", frame(f"discourse_topic_{topic}.json"), "application/json")
+    sink = ListSink()
+    with reading(make_source(forum, "/latest.json", source_name="evowners"), sink) as source:
+        wait_until(lambda: len(sink.batches) >= 1)  # the first listing only sets the baseline
+        baseline = list(sink.batches)
+        forum.serve("/latest.json", frame("discourse_latest.json"), "application/json")
+        posts = sink.wait_for_posts(4)
+        polls = len(forum.requests)
+        wait_until(lambda: len(forum.requests) >= polls + 2)
+        health = source.health()
+    assert baseline[0].posts == () and baseline[0].checkpoint is not None
+    fetched = [path for path in forum.paths() if path.startswith("/t/")]
+    # 4821 from the post after the five read before; 4830 is new: all of it; 4790 untouched
+    assert fetched == [
+        "/t/app-says-vehicle-unavailable/4821/6.json",
+        "/t/supercharger-payment-declined-at-every-stall/4830/1.json",
+    ]
+    assert [p.id for p in posts] == [
+        "forum:evowners:20941",
+        "forum:evowners:20944",
+        "forum:evowners:20950",
+        "forum:evowners:20957",
+    ]
+    reply = posts[2]
+    assert reply.text == (
+        "Same here in Denver, app has been spinning for 20 minutes. Phone key still works."
+    )
+    assert reply.title == "App says vehicle unavailable"
+    assert reply.author_handle == "sparky_ev" and reply.reply_to == "forum:evowners:20914"
+    assert reply.created_at == datetime(2024, 3, 2, 9, 16, 40, 907000, tzinfo=UTC)
+    assert reply.url == f"{forum.base}/t/app-says-vehicle-unavailable/4821/7"
+    assert len(sink.posts) == 4 and health.errors == 0
+    topics = orjson.loads(health.checkpoint or "")["topics"]
+    assert sorted(map(tuple, topics)) == [(4790, 12), (4821, 7), (4830, 2)]
