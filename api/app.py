@@ -14,7 +14,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.metadata import version
 from typing import Any
 
-import httpx
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -25,15 +24,11 @@ from api.cache import ReadCache
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import PlainErrorsAsProblems, install_problem_handlers, use_problem_media_type
 from api.routes import READ_ROUTERS, ROUTERS
-from detector.alerts.outbox import Dispatcher
-from detector.alerts.transport import GuardedTransport
 from detector.clock import Clock, SystemClock
 from detector.config import Settings
-from detector.ingest.poll import FeedPoller
-from detector.jobs import Jobs, process_name, start_scheduler
 from detector.nlp.analyzer import Analyzer
-from detector.pipeline import Pipeline
 from detector.ratelimit import RateLimiter
+from detector.runtime import Runtime
 from detector.store.sql import SqlStore
 
 __all__ = ["create_app"]
@@ -71,6 +66,7 @@ _TAGS = [
     {"name": "posts", "description": "Stored posts and their annotations."},
     {"name": "analyze", "description": "Annotate texts without storing them."},
     {"name": "webhooks", "description": "Where incident events are sent, and what was sent."},
+    {"name": "sources", "description": "Live sources (Bluesky, Mastodon, Reddit, feeds)."},
     {"name": "operations", "description": "Health and metrics."},
 ]
 
@@ -134,7 +130,7 @@ def create_app(
         openapi_tags=_TAGS,
         lifespan=lifespan,
     )
-    metrics = Metrics(lambda: _engine_of(app))
+    metrics = Metrics(lambda: _engine_of(app), lambda: getattr(app.state, "live", None))
     app.state.settings = settings
     if store is not None:  # usable without the lifespan too (ASGI test transports skip it)
         app.state.store = store
@@ -170,53 +166,26 @@ def create_app(
 
 
 def _start_service(app: FastAPI, stack: AsyncExitStack, settings: Settings) -> None:
-    """The live parts over the opened store: the pipeline (``POST /v1/posts``), the webhook
-    dispatcher (test pings, deliveries) and, when enabled, the scheduled jobs; each is
-    stopped when the app stops (the scheduler first, waiting for running jobs)."""
-    store: SqlStore = app.state.store
-    clock: Clock = app.state.clock
+    """The live parts over the opened store (``detector.runtime``): the pipeline (``POST
+    /v1/posts``), the webhook dispatcher (test pings, deliveries) and, when enabled, the
+    scheduled jobs and live sources; all stopped when the app stops."""
     metrics: Metrics = app.state.metrics
-    app.state.pipeline = Pipeline(store, app.state.analyzer, settings, clock=clock)
-    client = httpx.Client(
-        transport=GuardedTransport(allow_private=settings.allow_private_webhooks),
-        timeout=settings.webhook_timeout_seconds,
-        follow_redirects=False,
-    )
-    stack.callback(client.close)
-    owner = process_name()
-    app.state.dispatcher = Dispatcher(
-        store.engine,
-        owner=owner,
-        clock=clock,
-        client=client,
-        base_url=settings.public_url,
-        concurrency=settings.delivery_concurrency,
-    )
-    app.state.rate_limiter = RateLimiter(settings.write_rate_per_minute)
 
     def counted(name: str, ok: bool) -> None:
         metrics.job_runs_total.labels(job=name).inc()
         if not ok:
             metrics.job_errors_total.labels(job=name).inc()
 
-    feeds = httpx.Client(timeout=30.0, follow_redirects=True)  # operator-configured URLs
-    stack.callback(feeds.close)
-    jobs = Jobs(
-        app.state.pipeline,
-        app.state.dispatcher,
-        settings,
-        clock,
-        owner,
-        poller=FeedPoller(feeds),
-        on_run=counted,
+    runtime = Runtime(
+        app.state.store, app.state.analyzer, settings, app.state.clock, on_run=counted
     )
-    app.state.jobs = jobs
-    if settings.jobs_enabled:
-        scheduler = start_scheduler(jobs, settings)
-        stack.callback(scheduler.shutdown, wait=True)
-        # Called first (callbacks run last in, first out): a delivery run under way stops
-        # after its current attempt, so shutting down never waits for a whole backlog.
-        stack.callback(app.state.dispatcher.stop)
+    app.state.pipeline = runtime.pipeline
+    app.state.dispatcher = runtime.dispatcher
+    app.state.jobs = runtime.jobs
+    app.state.live = runtime.live
+    app.state.rate_limiter = RateLimiter(settings.write_rate_per_minute)
+    stack.callback(runtime.stop)
+    runtime.start()
 
 
 def _generation_of(app: FastAPI) -> int:

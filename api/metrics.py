@@ -16,12 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from detector.errors import StoreError
+from detector.ingest.live.manager import LiveSources
 from detector.store import queries
 
 __all__ = ["Metrics", "MetricsMiddleware", "router"]
@@ -40,7 +41,11 @@ class Metrics:
         Returns the store's engine, or None before the lifespan opened it.
     """
 
-    def __init__(self, engine: Callable[[], Engine | None]) -> None:
+    def __init__(
+        self,
+        engine: Callable[[], Engine | None],
+        live: Callable[[], LiveSources | None] = lambda: None,
+    ) -> None:
         self.registry = CollectorRegistry()
         self.requests_total = Counter(
             "outage_radar_http_requests",
@@ -74,6 +79,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_StoreCollector(engine))
+        self.registry.register(_SourcesCollector(live))
 
     def render(self) -> bytes:
         """The registry in the Prometheus text format."""
@@ -151,6 +157,87 @@ class _StoreCollector(Collector):
         if status.newest_post is not None:
             newest.add_metric([], status.newest_post.timestamp())
             yield newest
+
+
+class _SourcesCollector(Collector):
+    """Each live source's health and the intake's counters, read from memory when scraped."""
+
+    def __init__(self, live: Callable[[], LiveSources | None]) -> None:
+        self.live = live
+
+    def describe(self) -> list[Metric]:
+        """Nothing up front: the families depend on the sources configured."""
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        """One sample per source in each family (none without live sources)."""
+        live = self.live()
+        if live is None:
+            return
+        labels = ["source", "kind"]
+        up = GaugeMetricFamily(
+            "outage_radar_source_up",
+            "1 when the live source reports (ok or starting), 0 when silent, failing or stopped.",
+            labels=labels,
+        )
+        status = GaugeMetricFamily(
+            "outage_radar_source_status",
+            "1 for the live source's current status.",
+            labels=[*labels, "status"],
+        )
+        posts = CounterMetricFamily(
+            "outage_radar_source_posts", "Posts read by the live source.", labels=labels
+        )
+        errors = CounterMetricFamily(
+            "outage_radar_source_errors", "Failed connections or polls.", labels=labels
+        )
+        quarantined = CounterMetricFamily(
+            "outage_radar_source_quarantined", "Malformed frames kept aside.", labels=labels
+        )
+        rate = GaugeMetricFamily(
+            "outage_radar_source_posts_per_minute",
+            "Posts per minute over the last 5 minutes.",
+            labels=labels,
+        )
+        lag = GaugeMetricFamily(
+            "outage_radar_source_lag_seconds",
+            "Now minus the written time of the newest post read.",
+            labels=labels,
+        )
+        newest = GaugeMetricFamily(
+            "outage_radar_source_last_post_timestamp_seconds",
+            "When the live source last read a post (Unix seconds).",
+            labels=labels,
+        )
+        for health in live.health():
+            key = [health.name, health.kind]
+            up.add_metric(key, 1 if health.status in ("ok", "starting") else 0)
+            status.add_metric([*key, health.status], 1)
+            posts.add_metric(key, health.posts_total)
+            errors.add_metric(key, health.errors)
+            quarantined.add_metric(key, health.quarantined)
+            rate.add_metric(key, health.posts_per_minute)
+            if health.lag_seconds is not None:
+                lag.add_metric(key, health.lag_seconds)
+            if health.last_post_received_at is not None:
+                newest.add_metric(key, health.last_post_received_at.timestamp())
+        yield from (up, status, posts, errors, quarantined, rate, lag, newest)
+        stats = live.intake_stats()
+        queued = GaugeMetricFamily(
+            "outage_radar_intake_queued_batches",
+            "Live batches waiting to be stored (at capacity, sources wait).",
+        )
+        queued.add_metric([], stats.queued_batches)
+        blocked = CounterMetricFamily(
+            "outage_radar_intake_blocked_seconds",
+            "Time live sources waited for room in the intake queue (backpressure).",
+        )
+        blocked.add_metric([], stats.blocked_seconds)
+        failures = CounterMetricFamily(
+            "outage_radar_intake_errors", "Failed attempts to store live batches (retried)."
+        )
+        failures.add_metric([], stats.errors)
+        yield from (queued, blocked, failures)
 
 
 def _families() -> tuple[GaugeMetricFamily, ...]:

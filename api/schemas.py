@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 from typing_extensions import TypedDict  # pydantic needs this one below Python 3.12
 
+from api.schemas_sources import SourceGapOut
 from detector.nlp.analyzer import Annotation
 from detector.store.queries import (
     DetectorStatus,
@@ -141,6 +142,10 @@ class Evidence(_Out):
     located: int = Field(0, examples=[1435])
     sources: list[SourceCount] = []
     posts: list[EvidencePost] = []
+    source_gaps: list[SourceGapOut] = Field(
+        [],
+        description="Live sources silent or failing during the incident: its counts may be low.",
+    )
 
 
 class IncidentSummary(_Out):

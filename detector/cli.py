@@ -27,6 +27,7 @@ from detector.cli_common import (
     read_options,
 )
 from detector.cli_detect import detect, incidents, replay
+from detector.cli_listen import listen
 from detector.cli_serve import serve
 from detector.cli_spikes import spikes
 from detector.clock import SystemClock
@@ -390,6 +391,7 @@ app.add_typer(spikes, name="spikes")
 app.command()(backtest)
 app.command()(analyze)
 app.command()(serve)
+app.command()(listen)
 app.add_typer(apikey, name="apikey")
 
 

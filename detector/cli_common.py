@@ -21,6 +21,7 @@ __all__ = [
     "FormatOption",
     "MapOption",
     "MappingFileOption",
+    "SettingsFileOption",
     "SourceNameOption",
     "TimezoneOption",
     "err",
@@ -33,6 +34,14 @@ __all__ = [
 out = Console()
 err = Console(stderr=True)
 
+SettingsFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--settings",
+        help="YAML settings file (live sources and any setting) [env: OUTAGE_RADAR_SETTINGS_FILE].",
+        dir_okay=False,
+    ),
+]
 DbOption = Annotated[
     str | None,
     typer.Option("--db", help="SQLite file or database URL [env: OUTAGE_RADAR_DATABASE_URL]."),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
-from detector.cli_common import DbOption
-from detector.config import get_settings
+from detector.cli_common import DbOption, SettingsFileOption, fail
+from detector.config import get_settings, use_settings_file
+from detector.errors import ConfigError, DetectorError
 
 __all__ = ["serve"]
 
@@ -24,6 +26,7 @@ def serve(
         ),
     ] = None,
     db: DbOption = None,
+    settings_file: SettingsFileOption = None,
 ) -> None:
     """Serve the REST API (incidents, services, posts, analyze, health, metrics) with uvicorn;
     the OpenAPI document is at /openapi.json and the docs at /docs."""
@@ -33,7 +36,13 @@ def serve(
     # ``import detector`` (and every other command) never loads FastAPI.
     from api.app import create_app
 
-    settings = get_settings(database_url=db, host=host, port=port)
+    try:
+        use_settings_file(settings_file)
+        settings = get_settings(database_url=db, host=host, port=port)
+    except ValidationError as exc:  # a setting out of range, a source entry without its url
+        raise fail(ConfigError(f"invalid settings: {exc}")) from exc
+    except DetectorError as exc:
+        raise fail(exc) from exc
     app = create_app(settings)
     # No websockets are served; "none" spares importing a websockets implementation.
     # The standard asyncio loop, not uvloop: with 200 busy keep-alive connections uvloop let

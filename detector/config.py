@@ -1,15 +1,33 @@
-"""Settings, read from ``OUTAGE_RADAR_*`` environment variables (and overridable per call)."""
+"""Settings, from a YAML settings file, ``OUTAGE_RADAR_*`` environment variables and per-call
+overrides, each winning over the one before.
+
+The settings file is named by ``OUTAGE_RADAR_SETTINGS_FILE`` (``--settings`` on the commands
+that run for long); its keys are the settings' names (``database_url``, ``sources``...). Live
+sources are configured there: a list of entries does not fit in an environment variable well.
+"""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-__all__ = ["Settings", "get_settings"]
+from detector.errors import ConfigError
+from detector.ingest.live.settings import SourceSettings
+
+__all__ = ["SETTINGS_FILE_VARIABLE", "Settings", "get_settings", "use_settings_file"]
+
+#: The environment variable naming the settings file.
+SETTINGS_FILE_VARIABLE = "OUTAGE_RADAR_SETTINGS_FILE"
 
 
 class Settings(BaseSettings):
@@ -125,6 +143,49 @@ class Settings(BaseSettings):
         90, ge=1, description="Posts and scores older than this are deleted by the retention job."
     )
 
+    # --- live sources (``outage-radar serve`` and ``listen``) --------------------------------
+    sources: list[SourceSettings] = Field(
+        default_factory=list,
+        description="Live sources (Jetstream, Mastodon, Reddit, feeds); see docs/sources.md.",
+    )
+    intake_queue_batches: int = Field(
+        64,
+        ge=1,
+        description=(
+            "Batches read by live sources that may wait for the database; when it is full,"
+            " the sources wait (backpressure) instead of dropping posts."
+        ),
+    )
+    intake_batch_posts: int = Field(
+        2000, ge=1, description="Most posts stored in one go from the live sources' batches."
+    )
+    sources_check_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="How often live sources' health is checked (silence and failures recorded).",
+    )
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_source_names(cls, value: list[SourceSettings]) -> list[SourceSettings]:
+        names = [source.name for source in value]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"source names must be unique, repeated: {', '.join(repeated)}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Per-call values, then the environment, then the settings file."""
+        return init_settings, env_settings, _SettingsFile(settings_cls)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -156,5 +217,56 @@ class Settings(BaseSettings):
 
 
 def get_settings(**overrides: Any) -> Settings:
-    """Build settings from the environment; keyword arguments that are not None win."""
+    """Build settings from the settings file and the environment; keyword arguments that are
+    not None win."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def use_settings_file(path: Path | None) -> None:
+    """Read settings from ``path`` from now on in this process (``--settings``); None keeps
+    what ``OUTAGE_RADAR_SETTINGS_FILE`` says.
+
+    Raises
+    ------
+    ConfigError
+        When there is no such file.
+    """
+    if path is None:
+        return
+    if not path.is_file():
+        raise ConfigError(f"settings file {path}: no such file")
+    os.environ[SETTINGS_FILE_VARIABLE] = str(path.resolve())
+
+
+class _SettingsFile(PydanticBaseSettingsSource):
+    """The YAML file ``OUTAGE_RADAR_SETTINGS_FILE`` names (nothing when it is unset)."""
+
+    def get_field_value(
+        self,
+        field: FieldInfo,  # noqa: ARG002
+        field_name: str,
+    ) -> tuple[Any, str, bool]:
+        """Unused: ``__call__`` reads the whole file at once."""
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        from detector.yamlio import YAMLError, load_yaml
+
+        name = os.environ.get(SETTINGS_FILE_VARIABLE)
+        if not name:
+            return {}
+        path = Path(name)
+        try:
+            data = load_yaml(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"settings file {path}: cannot be read: {exc}") from exc
+        except YAMLError as exc:
+            raise ConfigError(f"settings file {path}: not valid YAML: {exc}") from exc
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"settings file {path}: expected a mapping of settings")
+        unknown = sorted(set(data) - set(self.settings_cls.model_fields))
+        if unknown:
+            raise ConfigError(f"settings file {path}: unknown settings: {', '.join(unknown)}")
+        return data

@@ -34,6 +34,7 @@ from detector.clock import Clock
 from detector.config import Settings
 from detector.errors import FeedError
 from detector.ingest.files import ReadOptions
+from detector.ingest.live.manager import LiveSources
 from detector.ingest.poll import FeedPoller
 from detector.ingest.quarantine import QuarantineWriter
 from detector.pipeline import Pipeline
@@ -54,7 +55,7 @@ from detector.store.schema import (
 )
 from detector.store.webhooks import list_webhooks
 
-__all__ = ["JobStats", "Jobs", "process_name", "start_scheduler"]
+__all__ = ["JobStats", "Jobs", "live_sources", "process_name", "start_scheduler"]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ class Jobs:
     owner: str = field(default_factory=process_name)
     poller: FeedPoller | None = None
     """Polls ``settings.poll_urls`` (none polled without one)."""
+    live: LiveSources | None = None
+    """The live sources this process runs (their health is checked by ``sources``)."""
     on_run: Callable[[str, bool], None] | None = None
     """Told each run's job name and whether it succeeded (metrics)."""
     stats: dict[str, JobStats] = field(default_factory=dict)
@@ -149,6 +152,11 @@ class Jobs:
                     )
                 )
         return len(todo)
+
+    def sources(self) -> int:
+        """Record live sources that went silent or failing, or came back; return how many
+        changed (none without live sources)."""
+        return self.live.check() if self.live is not None else 0
 
     def detect(self) -> int:
         """Score the minutes up to the newest post less the lateness allowance (under the
@@ -240,6 +248,20 @@ class Jobs:
             self.on_run(name, error is None)
 
 
+def live_sources(pipeline: Pipeline, settings: Settings, clock: Clock) -> LiveSources | None:
+    """The live sources ``settings`` configures (not started), or None when there are none."""
+    if not any(source.enabled for source in settings.sources):
+        return None
+    return LiveSources(
+        pipeline,
+        settings.sources,
+        quarantine_path=settings.quarantine_path,
+        capacity=settings.intake_queue_batches,
+        batch_posts=settings.intake_batch_posts,
+        clock=clock,
+    )
+
+
 def start_scheduler(jobs: Jobs, settings: Settings) -> BackgroundScheduler:
     """Start the jobs in a background scheduler (stop it with ``shutdown(wait=True)``),
     after releasing the leases a crashed predecessor on this host left behind."""
@@ -257,6 +279,7 @@ def start_scheduler(jobs: Jobs, settings: Settings) -> BackgroundScheduler:
         ("detect", every, "default"),
         ("deliver", settings.delivery_interval_seconds, "delivery"),
         ("retention", 3600.0, "default"),
+        *([("sources", settings.sources_check_seconds, "default")] if jobs.live else []),
     ):
         scheduler.add_job(
             jobs.run,

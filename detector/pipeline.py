@@ -36,6 +36,7 @@ from detector.spikes.evidence import summarize_evidence
 from detector.spikes.incidents import Incident, IncidentConfig, IncidentEvent, IncidentTracker
 from detector.store import detection as db
 from detector.store.base import AddResult, IngestRun
+from detector.store.sources import gaps_between
 from detector.store.sql import SqlStore
 
 __all__ = ["AnalyzeResult", "DetectResult", "Pipeline", "outbox_row"]
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MINUTE = timedelta(minutes=1)
 _COUNTS_CHUNK_MINUTES = 24 * 60  # read counts a day at a time
+# A source down shortly before an incident started may have hidden its first reports too.
+_GAP_MARGIN = timedelta(minutes=30)
 
 
 @dataclass(slots=True)
@@ -367,6 +370,9 @@ class Pipeline:
                 end = incident.end or now
                 rows = db.complaint_evidence(conn, incident.service, incident.start, end)
                 incident.evidence = summarize_evidence(rows)
+                gaps = gaps_between(conn, incident.start - _GAP_MARGIN, end)
+                if gaps:  # only then: archives have no live sources, and no key for them
+                    incident.evidence["source_gaps"] = [gap.as_dict() for gap in gaps]
                 db.upsert_incident(conn, _incident_row(incident, now))
             for event in events:
                 db.add_event(conn, outbox_row(event))

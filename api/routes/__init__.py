@@ -15,17 +15,19 @@ from api.routes.incidents import router as incidents
 from api.routes.ingest import router as ingest
 from api.routes.posts import router as posts
 from api.routes.services import router as services
+from api.routes.sources import router as sources
 from api.routes.webhooks import router as webhooks
 
 __all__ = ["READ_ROUTERS", "ROUTERS"]
 
 #: Routers answering reads: open to all when ``public_reads`` is on, else keyed.
-READ_ROUTERS: tuple[APIRouter, ...] = (incidents, services, posts, analyze)
+READ_ROUTERS: tuple[APIRouter, ...] = (incidents, services, posts, analyze, sources)
 #: Every router; the writes (``ingest``, ``webhooks``) check keys themselves.
 ROUTERS: tuple[APIRouter, ...] = (
     incidents,
     services,
     posts,
+    sources,
     ingest,
     analyze,
     webhooks,

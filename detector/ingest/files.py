@@ -250,7 +250,7 @@ def parse_record(
     record: Any,
     path: Path | str,
     number: int,
-    line: bytes | None,
+    line: bytes | str | None,
     options: ReadOptions,
 ) -> Iterator[ReadItem]:
     """Parse one decoded record into posts, yielding a ``Skipped`` for a record that is not a

@@ -180,7 +180,7 @@ class Incident:
             f"reports in {window} min where {_amount(self.peak_expected)} were expected "
             f"({self.peak_ratio:.0f}x, p = {self.min_p_value:.1e}). Detected at "
             f"{self.detected_at:%H:%M} UTC; {status}; severity {self.severity} "
-            f"(at worst {self.peak_severity})."
+            f"(at worst {self.peak_severity}).{_gaps_sentence(self.evidence)}"
         )
 
 
@@ -455,6 +455,24 @@ def _amount(value: float) -> str:
     ('12.3', '0.017', '0')
     """
     return f"{value:.1f}" if value >= 1 else f"{value:.2g}"
+
+
+def _gaps_sentence(evidence: Mapping[str, Any]) -> str:
+    """What the explanation says about live sources that were silent or failing meanwhile
+    (``evidence["source_gaps"]``, see ``detector.store.sources``): their posts are missing
+    from the counts, so quiet there is not evidence that the service works."""
+    gaps = evidence.get("source_gaps") or []
+    if not gaps:
+        return ""
+    spans = []
+    for gap in gaps:
+        began = datetime.fromisoformat(gap["started_at"])
+        ended = datetime.fromisoformat(gap["ended_at"]) if gap.get("ended_at") else None
+        until = f" to {ended:%Y-%m-%d %H:%M} UTC" if ended else ", still"
+        spans.append(f"{gap['source']} {gap['status']} from {began:%Y-%m-%d %H:%M} UTC{until}")
+    return (
+        " Not every source was reporting, so the counts may be too low: " + "; ".join(spans) + "."
+    )
 
 
 def _hm(at: datetime | None) -> str:

@@ -38,6 +38,8 @@ __all__ = [
     "post_annotations",
     "posts",
     "pulled_files",
+    "source_checkpoints",
+    "source_gaps",
     "webhook_deliveries",
     "webhooks",
 ]
@@ -280,4 +282,29 @@ pulled_files = Table(
     Column("size", BigInteger, nullable=False),
     Column("mtime", Float, nullable=False),
     Column("pulled_at", UTCDateTime(), nullable=False),
+)
+
+# Where each live source resumes (its checkpoint after the last batch stored).
+source_checkpoints = Table(
+    "source_checkpoints",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("checkpoint", Text),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Spans in which a live source was silent or failing: its posts (so its share of the counts)
+# may be missing there, which incidents' explanations say. ``ended_at`` is null while it lasts.
+source_gaps = Table(
+    "source_gaps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime()),
+    Column("detail", Text),
+    Index(None, "started_at"),
 )

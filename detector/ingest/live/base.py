@@ -164,27 +164,38 @@ class SourceContext:
         self.source._set_connected(True)
 
     def received(self) -> None:
-        """The server sent something (a frame, a heartbeat, an answer): the source is alive."""
+        """The server sent something usable (a frame, a heartbeat, an answer): the source is
+        alive, and its run of consecutive errors ends. Do not call it for an answer that is
+        unusable (an HTML error page instead of a feed): call ``failed`` instead."""
         self.source._mark_received()
 
     def failed(self, error: BaseException | str) -> None:
-        """Count an error that did not end the session (a poll of one listing of several)."""
-        self.source._record_error(error)
+        """Count an error that did not end the session (one listing of several failed). An
+        error the session raises is counted by the source: do not count it here as well.
+        Errors while stopping (a request cut short by ``stop``) are not errors."""
+        if not self.stopping:
+            self.source._record_error(error)
+
+    def skipped(self) -> None:
+        """Count a well-formed frame or record that is not a post (a delete, a like)."""
+        self.source._count("skipped")
 
     # --- records ----------------------------------------------------------------------------
 
     def parse(
-        self, parser: RecordParser, record: Any, number: int, raw: bytes | None = None
+        self, parser: RecordParser, record: Any, number: int, raw: bytes | str | None = None
     ) -> list[Post]:
-        """Parse one decoded record (frame ``number`` of this source) into posts, quarantining
-        a malformed one and counting one that is not a post; never raises for bad data."""
+        """Parse one decoded record into posts, quarantining a malformed one (with ``raw``, the
+        frame as received, when given) and counting one that is not a post; never raises for
+        bad data. ``number`` numbers the source's frames or records since it started (the
+        quarantine's "line"), so that a quarantined one can be told from its neighbours."""
         posts: list[Post] = []
         options = ReadOptions(not_after=self.source.clock.now() + _FUTURE_TOLERANCE)
         for item in parse_record(parser, record, self.source.name, number, raw, options):
             if isinstance(item, Post):
                 posts.append(item)
             elif isinstance(item, Skipped):
-                self.source._count("skipped")
+                self.skipped()
             else:
                 self.quarantine(item)
         return posts
@@ -256,6 +267,7 @@ class Source(ABC):
         self._stopped = True
         self._connected = False
         self._last_received_at: datetime | None = None
+        self._received = 0  # times the server was heard from (a backoff resets on news)
         self._last_post_at: datetime | None = None
         self._last_post_received_at: datetime | None = None
         self._posts_total = 0
@@ -302,8 +314,9 @@ class Source(ABC):
         context.stop_event.set()
         context.close_all()
         thread.join(timeout)
-        if thread.is_alive():
+        if thread.is_alive():  # kept, so that start() refuses to run a second one beside it
             log.warning("source %s did not stop within %.1f s", self.name, timeout)
+            return
         self._thread = None
         self._stopped = True
         self._set_connected(False)
@@ -362,7 +375,7 @@ class Source(ABC):
     def _run(self, ctx: SourceContext) -> None:
         delay = self.settings.backoff_seconds
         while not ctx.stopping:
-            received_before = self._last_received_at
+            received_before = self._received
             try:
                 self.run_session(ctx, self.checkpoint())
             except Exception as exc:  # a session's failure ends the session, not the source
@@ -374,7 +387,7 @@ class Source(ABC):
                 if ctx.stopping:
                     break
             self._set_connected(False)
-            if self._last_received_at != received_before:
+            if self._received != received_before:
                 delay = self.settings.backoff_seconds  # it worked for a while: retry soon
             # Full jitter keeps many restarted readers from reconnecting in step.
             if ctx.wait(self._random.uniform(0.5, 1.0) * delay):
@@ -404,6 +417,7 @@ class Source(ABC):
     def _mark_received(self) -> None:
         with self._lock:
             self._last_received_at = self.clock.now()
+            self._received += 1
             self._consecutive_errors = 0
 
     def _record_error(self, error: BaseException | str) -> None:

@@ -263,7 +263,7 @@ class _Session:
         if self.dropped:  # the replay is over: say how much of it was already handed over
             log.debug("source %s: dropped %d replayed events", source.name, self.dropped)
             self.dropped = 0
-        self.posts.extend(ctx.parse(source._parser, event, number))
+        self.posts.extend(ctx.parse(source._parser, event, number, frame))
         if self.position is None:
             self.position = _Position(time_us, {key})
         else:

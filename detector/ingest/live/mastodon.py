@@ -160,7 +160,7 @@ class MastodonStreamSource(Source):
             # delete, notification, filters_changed...: not posts. A delete cannot retract a
             # post the pipeline already counted, and need not: a deleted complaint was still
             # a complaint when it was written.
-            self._count("skipped")
+            ctx.skipped()
             return
         raw = event.data.encode()
         try:

@@ -1,0 +1,164 @@
+"""Live sources run into the store: checkpoints across restarts, and the record of the spans
+in which a source was failing or silent, which incidents' explanations name."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from detector.clock import FixedClock
+from detector.config import Settings
+from detector.ingest.live.manager import LiveSources
+from detector.ingest.live.settings import FeedSettings
+from detector.nlp.analyzer import Analyzer
+from detector.pipeline import Pipeline
+from detector.store.incidents import list_incidents
+from detector.store.sources import gaps_between, load_checkpoints, open_gap, open_gaps
+from detector.store.sql import SqlStore
+from tests.ingest.live.forum_server import Forum, frame, rss_without
+from tests.test_pipeline import synthetic_posts
+
+
+@pytest.fixture
+def forum() -> Iterator[Forum]:
+    with Forum().running() as running:
+        yield running
+
+
+@pytest.fixture
+def store(tmp_path: Any) -> Iterator[SqlStore]:
+    opened = SqlStore(f"sqlite:///{tmp_path / 'radar.db'}")
+    yield opened
+    opened.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def feed(forum: Forum, **overrides: Any) -> FeedSettings:
+    values: dict[str, Any] = {
+        "kind": "feed",
+        "name": "tmc",
+        "url": f"{forum.base}/posts.rss",
+        "interval_seconds": 0.1,
+        "backoff_seconds": 0.02,
+        "max_backoff_seconds": 0.1,
+        **overrides,
+    }
+    return FeedSettings.model_validate(values)
+
+
+def test_posts_are_stored_and_a_restart_resumes_from_the_stored_checkpoint(
+    forum: Forum, store: SqlStore, analyzer: Analyzer
+) -> None:
+    recorded = frame("feed_rss.xml")
+    forum.serve("/posts.rss", rss_without(recorded, 0), "application/rss+xml")
+    pipeline = Pipeline(store, analyzer, Settings())
+    live = LiveSources(pipeline, [feed(forum)])
+    live.start()
+    try:
+        wait_until(lambda: store.count_posts() == 3)
+    finally:
+        live.stop()
+    saved = load_checkpoints(store.engine)
+    assert set(saved) == {"tmc"} and '"etag"' in (saved["tmc"] or "")
+    before = len(forum.requests)
+
+    forum.serve("/posts.rss", recorded, "application/rss+xml")  # one new post meanwhile
+    again = LiveSources(pipeline, [feed(forum)])
+    again.start()
+    try:
+        wait_until(lambda: store.count_posts() == 4)
+        wait_until(lambda: len(forum.requests) >= before + 3)
+    finally:
+        again.stop()
+    # The restarted source asked conditionally at once: it resumed from the stored state.
+    assert "if-none-match" in forum.headers(before)
+    [health] = again.health()
+    assert health.posts_total == 1 and health.status == "stopped"
+    assert again.intake_stats().stored == 1
+
+
+def test_a_disabled_source_is_not_started(
+    forum: Forum, store: SqlStore, analyzer: Analyzer
+) -> None:
+    live = LiveSources(Pipeline(store, analyzer, Settings()), [feed(forum, enabled=False)])
+    assert live.sources == {}
+
+
+def test_a_failing_source_is_recorded_as_a_gap_until_it_is_back(
+    forum: Forum, store: SqlStore, analyzer: Analyzer
+) -> None:
+    forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml")
+    forum.status = 503
+    live = LiveSources(Pipeline(store, analyzer, Settings()), [feed(forum, failing_after_errors=2)])
+    live.start()
+    try:
+        wait_until(lambda: live.health()[0].status == "failing")
+        assert live.check() == 1
+        assert live.check() == 0  # still failing: nothing new to record
+        [gap] = open_gaps(store.engine)
+        assert (gap.source, gap.kind, gap.status) == ("tmc", "feed", "failing")
+        assert "503" in (gap.detail or "")
+        forum.status = 200
+        wait_until(lambda: live.health()[0].status == "ok")
+        assert live.check() == 1
+    finally:
+        live.stop()
+    assert open_gaps(store.engine) == []
+    with store.engine.connect() as conn:
+        [closed] = gaps_between(conn, gap.started_at, datetime.now(UTC))
+    assert closed.ended_at is not None and closed.ended_at >= closed.started_at
+
+
+def test_a_silent_source_is_recorded_from_its_last_post(
+    forum: Forum, store: SqlStore, analyzer: Analyzer
+) -> None:
+    forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml")
+    clock = FixedClock(datetime(2024, 3, 2, 10, 0, tzinfo=UTC))  # just after the recorded feed
+    live = LiveSources(
+        Pipeline(store, analyzer, Settings(), clock=clock),
+        [feed(forum, silent_after_seconds=600)],
+        clock=clock,
+    )
+    live.start()
+    try:
+        wait_until(lambda: store.count_posts() == 4)
+        assert live.check() == 0
+        clock.current += timedelta(minutes=11)  # the feed answers, but no new post comes
+        assert live.health()[0].status == "silent"
+        assert live.check() == 1
+        [gap] = open_gaps(store.engine)
+    finally:
+        live.stop()
+    assert gap.status == "silent"
+    assert gap.started_at == datetime(2024, 3, 2, 10, 0, tzinfo=UTC)  # when it last read posts
+    assert gap.detail == "no posts since 2024-03-02 10:00:00 UTC"
+    assert open_gaps(store.engine) == []  # a stopped source is not a silent one
+
+
+def test_an_incident_says_which_sources_were_not_reporting(
+    store: SqlStore, analyzer: Analyzer
+) -> None:
+    posts = synthetic_posts()
+    burst = datetime(2021, 11, 19, 20, 0, tzinfo=UTC)  # the synthetic Tesla burst
+    open_gap(store.engine, "bluesky", "jetstream", "failing", burst - timedelta(minutes=10), "x")
+    pipeline = Pipeline(store, analyzer, Settings())
+    pipeline.add(posts)
+    pipeline.detect(until=posts[-1].created_at)
+    [tesla] = list_incidents(store.engine, service="tesla")
+    [gap] = tesla.evidence["source_gaps"]
+    assert gap["source"] == "bluesky" and gap["status"] == "failing" and gap["ended_at"] is None
+    explanation = tesla.explanation(posts[-1].created_at)
+    assert explanation.endswith(
+        "Not every source was reporting, so the counts may be too low: "
+        "bluesky failing from 2021-11-19 19:50 UTC, still."
+    )
