@@ -294,9 +294,17 @@ class Source(ABC):
         quarantine: Callable[[Quarantined], None] | None = None,
     ) -> None:
         """Start reading on a background thread, resuming from ``checkpoint`` (as saved from
-        :meth:`checkpoint` after an earlier run) or from now when it is None."""
+        :meth:`checkpoint` after an earlier run) or from now when it is None.
+
+        Raises
+        ------
+        ValueError
+            When ``checkpoint`` is not one this source wrote (see :meth:`validate_checkpoint`).
+        """
         if self._thread is not None:
             raise RuntimeError(f"source {self.name} is already started")
+        if checkpoint is not None:
+            self.validate_checkpoint(checkpoint)
         self._checkpoint = checkpoint
         self._started_at = self.clock.now()
         self._stopped = False
@@ -325,6 +333,11 @@ class Source(ABC):
         """The position after the last post handed to the sink (resume from it)."""
         with self._lock:
             return self._checkpoint
+
+    def validate_checkpoint(self, checkpoint: str) -> None:
+        """Raise ``ValueError`` when ``checkpoint`` cannot be resumed from; the default
+        accepts any (sources that read theirs leniently start afresh from a bad one)."""
+        del checkpoint  # every checkpoint is acceptable here
 
     @abstractmethod
     def run_session(self, ctx: SourceContext, checkpoint: str | None) -> None:

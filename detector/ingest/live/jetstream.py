@@ -34,11 +34,7 @@ from detector.ingest.bluesky import BlueskyParser
 from detector.ingest.live.base import Source, SourceContext
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from detector.clock import Clock
-    from detector.ingest.base import Quarantined
-    from detector.ingest.live.base import Sink
     from detector.ingest.live.settings import JetstreamSettings
     from detector.models import Post
 
@@ -126,23 +122,9 @@ class JetstreamSource(Source):
         self._handed: _Position | None = None
         self._frames = 0  # numbers frames across sessions, so quarantine entries stay distinct
 
-    def start(
-        self,
-        sink: Sink,
-        *,
-        checkpoint: str | None = None,
-        quarantine: Callable[[Quarantined], None] | None = None,
-    ) -> None:
-        """Start reading, resuming after ``checkpoint`` (a ``time_us``) or from now when None.
-
-        Raises
-        ------
-        ValueError
-            When ``checkpoint`` is not a ``time_us`` (refused here rather than by every session).
-        """
-        if checkpoint is not None:
-            _cursor(checkpoint)
-        super().start(sink, checkpoint=checkpoint, quarantine=quarantine)
+    def validate_checkpoint(self, checkpoint: str) -> None:
+        """Refuse a checkpoint that is not a ``time_us`` (at start, not in every session)."""
+        _cursor(checkpoint)
 
     def subscribe_url(self, checkpoint: str | None) -> str:
         """The endpoint with ``wantedCollections`` and, when resuming, the rewound ``cursor``."""

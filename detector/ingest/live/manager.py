@@ -89,8 +89,16 @@ class LiveSources:
         checkpoints = load_checkpoints(engine)
         self.intake.start()
         for name, source in self.sources.items():
-            source.start(self.intake, checkpoint=checkpoints.get(name), quarantine=self._keep)
-            log.info("source %s (%s) started from %s", name, source.kind, checkpoints.get(name))
+            checkpoint = checkpoints.get(name)
+            try:
+                source.validate_checkpoint(checkpoint) if checkpoint is not None else None
+            except ValueError as exc:  # written by another version, or edited by hand
+                log.warning(
+                    "source %s: stored checkpoint unusable (%s), reading from now", name, exc
+                )
+                checkpoint = None
+            source.start(self.intake, checkpoint=checkpoint, quarantine=self._keep)
+            log.info("source %s (%s) started from %s", name, source.kind, checkpoint)
         self._started = True
 
     def stop(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from tests.ingest.live.forum_server import (
     frame,
     rss_without,
 )
-from tests.ingest.live.sinks import ListSink
+from tests.ingest.live.sinks import ListSink, wait_until
 
 
 @pytest.fixture
@@ -57,13 +56,6 @@ def reading(
         yield source
     finally:
         source.stop(timeout=5)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def native_ids(posts: list[Any]) -> list[str]:
@@ -132,9 +124,9 @@ def test_the_second_poll_is_conditional_and_a_304_hands_over_nothing(forum: Foru
     sink = ListSink()
     with reading(make_source(forum, "/posts.rss"), sink) as source:
         sink.wait_for_posts(4)
-        wait_until(lambda: len(forum.requests) >= 3)
+        assert wait_until(lambda: len(forum.requests) >= 3)
         first_answered = source.health().last_received_at
-        wait_until(lambda: len(forum.requests) >= 4)
+        assert wait_until(lambda: len(forum.requests) >= 4)
         health = source.health()
     assert "if-none-match" not in forum.headers(0)
     assert forum.headers(1)["if-none-match"].startswith('"')
@@ -155,7 +147,7 @@ def test_repeated_entries_are_handed_over_once_and_new_ones_in_the_next_poll(for
         forum.serve("/posts.rss", recorded, "application/rss+xml")  # one new, three repeated
         sink.wait_for_posts(4)
         polls = len(forum.requests)
-        wait_until(lambda: len(forum.requests) >= polls + 2)
+        assert wait_until(lambda: len(forum.requests) >= polls + 2)
     assert [native_ids(list(batch.posts)) for batch in sink.batches] == [
         ["20902", "20941", "20944"],
         ["20950"],
@@ -177,7 +169,7 @@ def test_resuming_from_a_checkpoint_neither_repeats_nor_skips(forum: Forum) -> N
     before = len(forum.requests)
     with reading(make_source(forum, "/posts.rss"), second, checkpoint=checkpoint) as resumed:
         second.wait_for_posts(1)
-        wait_until(lambda: len(forum.requests) >= before + 3)
+        assert wait_until(lambda: len(forum.requests) >= before + 3)
     assert native_ids(second.posts) == ["20950"]
     assert forum.headers(before)["if-none-match"]  # the validators were restored too
 
@@ -185,7 +177,7 @@ def test_resuming_from_a_checkpoint_neither_repeats_nor_skips(forum: Forum) -> N
     third = ListSink()
     before = len(forum.requests)
     with reading(make_source(forum, "/posts.rss"), third, checkpoint=resumed.checkpoint()) as last:
-        wait_until(lambda: len(forum.requests) >= before + 3)
+        assert wait_until(lambda: len(forum.requests) >= before + 3)
         assert last.health().last_received_at is not None
     assert third.posts == []
 
@@ -201,7 +193,7 @@ def test_a_malformed_entry_is_quarantined_once_while_the_others_go_on(forum: For
         forum.serve("/posts.rss", undated, "application/rss+xml")  # the feed repeats it
         sink.wait_for_posts(3)
         polls = len(forum.requests)
-        wait_until(lambda: len(forum.requests) >= polls + 2)
+        assert wait_until(lambda: len(forum.requests) >= polls + 2)
         health = source.health()
     assert native_ids(sink.posts) == ["20902", "20944", "20950"]
     assert [(q.file, q.reason, q.field) for q in refused] == [
@@ -217,7 +209,7 @@ def test_an_answer_that_is_not_a_feed_is_quarantined_and_counted_as_failing(foru
     refused: list[Quarantined] = []
     sink = ListSink()
     with reading(make_source(forum, "/posts.rss"), sink, quarantine=refused.append) as source:
-        wait_until(lambda: source.health().status == "failing")
+        assert wait_until(lambda: source.health().status == "failing")
         failing = source.health()
         forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml")
         sink.wait_for_posts(4)
@@ -233,7 +225,7 @@ def test_a_server_error_is_counted_and_backed_off_until_the_forum_is_back(forum:
     forum.status = 503
     sink = ListSink()
     with reading(make_source(forum, "/posts.rss"), sink) as source:
-        wait_until(lambda: len(forum.requests) >= 5)
+        assert wait_until(lambda: len(forum.requests) >= 5)
         failing = source.health()
         forum.status = 200
         sink.wait_for_posts(4)
@@ -304,12 +296,14 @@ def test_discourse_hands_over_only_the_new_posts_of_bumped_topics(forum: Forum) 
         forum.serve(f"/t/{topic}", frame(f"discourse_topic_{topic}.json"), "application/json")
     sink = ListSink()
     with reading(make_source(forum, "/latest.json", source_name="evowners"), sink) as source:
-        wait_until(lambda: len(sink.batches) >= 1)  # the first listing only sets the baseline
+        assert wait_until(
+            lambda: len(sink.batches) >= 1
+        )  # the first listing only sets the baseline
         baseline = list(sink.batches)
         forum.serve("/latest.json", frame("discourse_latest.json"), "application/json")
         posts = sink.wait_for_posts(4)
         polls = len(forum.requests)
-        wait_until(lambda: len(forum.requests) >= polls + 2)
+        assert wait_until(lambda: len(forum.requests) >= polls + 2)
         health = source.health()
     assert baseline[0].posts == () and baseline[0].checkpoint is not None
     fetched = [path for path in forum.paths() if path.startswith("/t/")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from detector.pipeline import Pipeline
 from detector.store.schema import source_checkpoints
 from detector.store.sql import SqlStore
 from tests.factories import make_post
+from tests.ingest.live.sinks import wait_until
 
 
 @pytest.fixture
@@ -27,13 +28,6 @@ def database(tmp_path: Path) -> Iterator[tuple[str, SqlStore]]:
     store = SqlStore(f"sqlite:///{path}")
     yield str(path), store
     store.close()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def batches(source: str, count: int, size: int) -> list[Batch]:
@@ -76,7 +70,7 @@ def test_a_locked_database_makes_sources_wait_and_loses_nothing(
     try:
         # One batch is being stored (waiting for the lock), two fill the queue, the source
         # waits with the fourth: nothing beyond that was read.
-        wait_until(lambda: intake.stats().queued_batches == 2)
+        assert wait_until(lambda: intake.stats().queued_batches == 2)
         time.sleep(0.5)
         assert len(handed) == 3
         assert store.count_posts() == 0
@@ -85,7 +79,7 @@ def test_a_locked_database_makes_sources_wait_and_loses_nothing(
         blocker.close()
     reader.join(10)
     assert not reader.is_alive()
-    wait_until(lambda: intake.stats().batches == 8)
+    assert wait_until(lambda: intake.stats().batches == 8)
     intake.stop()
     assert store.count_posts() == 40
     stats = intake.stats()
@@ -105,13 +99,13 @@ def test_a_failing_store_is_retried_and_no_checkpoint_moves_past_unstored_posts(
         stop = threading.Event()
         for batch in batches("tmc", 3, 4):
             assert intake.put(batch, stop)
-        wait_until(lambda: intake.stats().errors >= 3)
+        assert wait_until(lambda: intake.stats().errors >= 3)
         stats = intake.stats()
         assert stats.retrying and "posts" in (stats.last_error or "")
         assert stored_checkpoints(store) == {}
         with store.engine.begin() as conn:
             conn.execute(text("ALTER TABLE posts_away RENAME TO posts"))
-        wait_until(lambda: intake.stats().batches == 3)
+        assert wait_until(lambda: intake.stats().batches == 3)
     finally:
         intake.stop()
     assert store.count_posts() == 12
@@ -127,7 +121,7 @@ def test_a_batch_without_posts_still_moves_its_source_checkpoint(
     intake.start()
     try:
         assert intake.put(Batch("bluesky", (), "1725911162329308"), threading.Event())
-        wait_until(lambda: intake.stats().batches == 1)
+        assert wait_until(lambda: intake.stats().batches == 1)
     finally:
         intake.stop()
     assert stored_checkpoints(store) == {"bluesky": "1725911162329308"}

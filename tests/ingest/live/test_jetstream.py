@@ -21,7 +21,7 @@ from detector.ingest.base import Quarantined
 from detector.ingest.bluesky import BlueskyParser
 from detector.ingest.live.jetstream import JetstreamSource
 from detector.ingest.live.settings import JetstreamSettings
-from tests.ingest.live.sinks import ListSink
+from tests.ingest.live.sinks import ListSink, wait_until
 
 FRAMES = Path(__file__).parent / "frames" / "jetstream.jsonl"
 POST = "app.bsky.feed.post"
@@ -138,16 +138,6 @@ class ReplayServer:
 
 Servers = Callable[..., ReplayServer]
 Sources = Callable[..., JetstreamSource]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` passes; return whether it held."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 @pytest.fixture

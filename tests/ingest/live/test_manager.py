@@ -3,8 +3,7 @@ in which a source was failing or silent, which incidents' explanations name."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from detector.store.incidents import list_incidents
 from detector.store.sources import gaps_between, load_checkpoints, open_gap, open_gaps
 from detector.store.sql import SqlStore
 from tests.ingest.live.forum_server import Forum, frame, rss_without
+from tests.ingest.live.sinks import wait_until
 from tests.test_pipeline import synthetic_posts
 
 
@@ -34,13 +34,6 @@ def store(tmp_path: Any) -> Iterator[SqlStore]:
     opened = SqlStore(f"sqlite:///{tmp_path / 'radar.db'}")
     yield opened
     opened.close()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def feed(forum: Forum, **overrides: Any) -> FeedSettings:
@@ -65,7 +58,7 @@ def test_posts_are_stored_and_a_restart_resumes_from_the_stored_checkpoint(
     live = LiveSources(pipeline, [feed(forum)])
     live.start()
     try:
-        wait_until(lambda: store.count_posts() == 3)
+        assert wait_until(lambda: store.count_posts() == 3)
     finally:
         live.stop()
     saved = load_checkpoints(store.engine)
@@ -76,8 +69,8 @@ def test_posts_are_stored_and_a_restart_resumes_from_the_stored_checkpoint(
     again = LiveSources(pipeline, [feed(forum)])
     again.start()
     try:
-        wait_until(lambda: store.count_posts() == 4)
-        wait_until(lambda: len(forum.requests) >= before + 3)
+        assert wait_until(lambda: store.count_posts() == 4)
+        assert wait_until(lambda: len(forum.requests) >= before + 3)
     finally:
         again.stop()
     # The restarted source asked conditionally at once: it resumed from the stored state.
@@ -102,14 +95,14 @@ def test_a_failing_source_is_recorded_as_a_gap_until_it_is_back(
     live = LiveSources(Pipeline(store, analyzer, Settings()), [feed(forum, failing_after_errors=2)])
     live.start()
     try:
-        wait_until(lambda: live.health()[0].status == "failing")
+        assert wait_until(lambda: live.health()[0].status == "failing")
         assert live.check() == 1
         assert live.check() == 0  # still failing: nothing new to record
         [gap] = open_gaps(store.engine)
         assert (gap.source, gap.kind, gap.status) == ("tmc", "feed", "failing")
         assert "503" in (gap.detail or "")
         forum.status = 200
-        wait_until(lambda: live.health()[0].status == "ok")
+        assert wait_until(lambda: live.health()[0].status == "ok")
         assert live.check() == 1
     finally:
         live.stop()
@@ -131,7 +124,7 @@ def test_a_silent_source_is_recorded_from_its_last_post(
     )
     live.start()
     try:
-        wait_until(lambda: store.count_posts() == 4)
+        assert wait_until(lambda: store.count_posts() == 4)
         assert live.check() == 0
         clock.current += timedelta(minutes=11)  # the feed answers, but no new post comes
         assert live.health()[0].status == "silent"

@@ -26,7 +26,7 @@ import pytest
 from detector.ingest.base import Quarantined
 from detector.ingest.live.mastodon import MastodonStreamSource, _sse_events
 from detector.ingest.live.settings import MastodonSettings
-from tests.ingest.live.sinks import ListSink
+from tests.ingest.live.sinks import ListSink, wait_until
 
 FRAMES = Path(__file__).parent / "frames"
 RECORDED = (FRAMES / "mastodon.sse").read_bytes()
@@ -199,15 +199,6 @@ def numbers(posts: list[Any]) -> list[int]:
 
 
 # --- fixtures and helpers -------------------------------------------------------------------
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def settings(instance: Instance, **overrides: Any) -> MastodonSettings:

@@ -25,7 +25,7 @@ from detector.ingest.live.base import SourceContext, SourceHealth
 from detector.ingest.live.reddit import RedditSource
 from detector.ingest.live.settings import RedditSettings
 from detector.models import Post
-from tests.ingest.live.sinks import ListSink
+from tests.ingest.live.sinks import ListSink, wait_until
 
 FRAMES = Path(__file__).parent / "frames"
 NEW = "/r/sysadmin/new.json"
@@ -222,15 +222,6 @@ def poller_for(fake: tuple[FakeReddit, str]) -> Iterator[Callable[..., Poller]]:
     yield build
     for poller in pollers:
         poller.close()
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 @contextmanager
