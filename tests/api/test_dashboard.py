@@ -24,10 +24,12 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 
 from api.app import create_app
 from detector.config import Settings
+from detector.ingest.live.settings import FeedSettings
 from detector.nlp.analyzer import Analyzer
 from detector.store.apikeys import create_api_key
 from detector.store.sql import SqlStore
 from tests.api.conftest import LiveServer, serve_app
+from tests.ingest.live.forum_server import Forum
 from tests.processes import wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,7 +51,7 @@ class Dashboard:
 
 @pytest.fixture(scope="module")
 def dashboard(
-    sample_db: str, analyzer: Analyzer, tmp_path_factory: pytest.TempPathFactory
+    sample_db: str, analyzer: Analyzer, tmp_path_factory: pytest.TempPathFactory, forum: Forum
 ) -> Iterator[Dashboard]:
     """A server of its own on a copy of the sample (the tests push posts into it)."""
     folder = tmp_path_factory.mktemp("dashboard")
@@ -71,6 +73,17 @@ def dashboard(
             jobs_interval_seconds=0.5,
             delivery_interval_seconds=0.5,
             dashboard_refresh_seconds=1,
+            # A forum whose feed is gone: the source fails (and adds no posts to the sample).
+            sources=[
+                FeedSettings(
+                    name="owners-forum",
+                    url=f"{forum.base}/gone.rss",
+                    interval_seconds=0.2,
+                    backoff_seconds=0.05,
+                    max_backoff_seconds=0.2,
+                    failing_after_errors=2,
+                )
+            ],
         )
     server: LiveServer
     with serve_app(create_app(settings, analyzer=analyzer)) as server:
@@ -90,6 +103,12 @@ def browser() -> Iterator[Browser]:
         )
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="module")
+def forum() -> Iterator[Forum]:
+    with Forum().running() as running:
+        yield running
 
 
 @pytest.fixture
@@ -160,6 +179,16 @@ def test_the_overview_ranks_services_and_lists_the_tesla_incident(dashboard, ope
     # Every service has its 24-hour sparkline, drawn as an SVG with a text alternative.
     expect(page.locator("tr[data-service] svg.spark").first).to_have_attribute(
         "aria-label", re.compile("reports per hour")
+    )
+
+
+def test_the_overview_warns_when_a_live_source_is_not_reporting(dashboard, open_page):
+    page = open_page(f"{dashboard.url}/")
+    row = page.locator('tr[data-source="owners-forum"]')
+    expect(row).to_contain_text("failing")
+    expect(row).to_contain_text("404")
+    expect(page.locator("p.warning")).to_contain_text(
+        "Not every source is reporting (owners-forum: failing)"
     )
 
 

@@ -137,9 +137,10 @@ async function api(path) {
 // --- views --------------------------------------------------------------------------------------
 
 async function overview(view) {
-  const [services, incidents] = await Promise.all([
+  const [services, incidents, sources] = await Promise.all([
     api("/v1/services?sparkline_hours=24"),
     api("/v1/incidents?limit=100"),
+    api("/v1/sources"),
   ]);
   setTitle(view, "Status");
   const names = Object.fromEntries(services.items.map((s) => [s.service, s.name]));
@@ -171,7 +172,29 @@ async function overview(view) {
     folded.length ? el("details", { className: "more" },
       el("summary", {}, `${folded.length} more names people complained about, outside the service catalog`),
       table("Names outside the catalog", headers, folded.map(serviceRow), "")) : null));
+  if (sources && sources.sources.length) sourcesRegion(view, sources.sources);
   return services.as_of;
+}
+
+// A source that is silent or failing leaves its share of reports out: say so where people look.
+const SOURCE_BADGE = { ok: "ok", starting: "ok", silent: "possible", stopped: "possible", failing: "problems" };
+
+function sourcesRegion(view, sources) {
+  const down = sources.filter((s) => s.status === "silent" || s.status === "failing");
+  region(view, "sources", JSON.stringify(sources), () => el("section", { className: "panel", "aria-labelledby": "sources-h" },
+    el("h2", { id: "sources-h" }, "Live sources"),
+    down.length ? el("p", { className: "warning", role: "status" },
+      `Not every source is reporting (${down.map((s) => `${s.name}: ${s.status}`).join(", ")}): `,
+      "quiet services may simply be unobserved.") : null,
+    table("Live sources and their health", [["Source"], ["Status"], ["Posts/min", "num"], ["Last post", "wide-only"], ["Errors", "num"], ["Last error", "wide-only"]],
+      sources.map((s) => el("tr", { "data-source": s.name },
+        el("th", { scope: "row" }, `${s.name} `, el("small", {}, s.kind)),
+        el("td", {}, el("span", { className: `state ${SOURCE_BADGE[s.status] || "possible"}` }, s.status)),
+        el("td", { className: "num" }, numberFormat.format(s.posts_per_minute)),
+        el("td", { className: "wide-only" }, s.last_post_at ? timeEl(s.last_post_at) : "none yet"),
+        el("td", { className: "num" }, numberFormat.format(s.errors)),
+        el("td", { className: "wide-only" }, s.last_error || ""))),
+      "")));
 }
 
 function serviceRow(s) {
