@@ -15,18 +15,22 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from detector.clock import Clock, SystemClock
 from detector.ingest.live.base import Batch
 from detector.pipeline import Pipeline
+from detector.store.base import AddResult
 from detector.store.sources import save_checkpoints
 
 __all__ = ["Intake", "IntakeStats"]
 
 log = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
 _POLL_SECONDS = 0.1  # how often a waiting put or take looks at the stop flag
 
 
@@ -90,7 +94,7 @@ class Intake:
         self._batches = self._posts = self._stored = self._errors = 0
         self._last_error: str | None = None
         self._last_error_at: datetime | None = None
-        self._retrying = False
+        self._retrying_now = False
         self._blocked = 0.0
 
     # --- the sink ---------------------------------------------------------------------------
@@ -148,7 +152,7 @@ class Intake:
                 errors=self._errors,
                 last_error=self._last_error,
                 last_error_at=self._last_error_at,
-                retrying=self._retrying,
+                retrying=self._retrying_now,
                 blocked_seconds=round(self._blocked, 3),
             )
 
@@ -173,36 +177,62 @@ class Intake:
                 return  # stopped while the store was failing
 
     def _store(self, batches: list[Batch]) -> bool:
-        """Store ``batches`` and their checkpoints, retrying until it works; False when
-        stopped first."""
+        """Store ``batches``, annotate what was new, then save their checkpoints, each step
+        retried until it works; False when stopped first.
+
+        The steps are retried one by one, not ``Pipeline.add`` as a whole: posts stored by a
+        try whose annotation then failed would be dropped as already stored by the next try,
+        and never annotated.
+        """
         posts = [post for batch in batches for post in batch.posts]
         # The last batch of each source holds its newest checkpoint (a source's batches are
         # queued in the order it read them).
-        checkpoints = {
-            b.source: (self.kinds.get(b.source, "unknown"), b.checkpoint) for b in batches
-        }
+        checkpoints = {b.source: (self.kinds.get(b.source, "?"), b.checkpoint) for b in batches}
+        pipeline = self.pipeline
+        stored = 0
+        if posts:
+            window = pipeline.settings.collapse_window
+
+            def add() -> AddResult:
+                with pipeline.lock:  # the server's other writers take turns with it
+                    return pipeline.store.add_posts(posts, collapse_window=window)
+
+            added = self._until_done(add)
+            if added is None or self._until_done(lambda: pipeline.analyze(added)) is None:
+                return False
+            stored = added.stored
+
+        def save() -> bool:
+            with pipeline.store.engine.begin() as conn:
+                save_checkpoints(conn, checkpoints, self.clock.now())
+            return True
+
+        if self._until_done(save) is None:
+            return False
+        with self._lock:
+            self._batches += len(batches)
+            self._posts += len(posts)
+            self._stored += stored
+        return True
+
+    def _until_done(self, action: Callable[[], _T]) -> _T | None:
+        """``action()``, tried again after a growing wait while it raises; None when stopped
+        first."""
         wait = self.retry_seconds
         while True:
             try:
-                stored = self.pipeline.add(posts).stored if posts else 0
-                with self.pipeline.store.engine.begin() as conn:
-                    save_checkpoints(conn, checkpoints, self.clock.now())
+                result = action()
             except Exception as exc:  # the store is down or refused: keep the posts, retry
-                log.warning(
-                    "storing %d live posts failed (retrying in %.1f s): %s", len(posts), wait, exc
-                )
+                log.warning("storing live posts failed (again in %.1f s): %s", wait, exc)
                 with self._lock:
                     self._errors += 1
                     self._last_error = f"{type(exc).__name__}: {exc}"[:500]
                     self._last_error_at = self.clock.now()
-                    self._retrying = True
+                    self._retrying_now = True
                 if self._stop.wait(wait):
-                    return False
+                    return None
                 wait = min(wait * 2, self.max_retry_seconds)
                 continue
             with self._lock:
-                self._batches += len(batches)
-                self._posts += len(posts)
-                self._stored += stored
-                self._retrying = False
-            return True
+                self._retrying_now = False
+            return result

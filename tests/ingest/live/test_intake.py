@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from detector.config import Settings
 from detector.ingest.live.base import Batch
 from detector.ingest.live.intake import Intake
 from detector.nlp.analyzer import Analyzer
 from detector.pipeline import Pipeline
-from detector.store.schema import source_checkpoints
+from detector.store.schema import complaints, post_annotations, source_checkpoints
 from detector.store.sql import SqlStore
 from tests.factories import make_post
 from tests.ingest.live.sinks import wait_until
@@ -144,3 +144,27 @@ def test_a_waiting_source_gives_up_when_it_is_stopped(
     stop.set()
     waiting.join(5)
     assert done == [False]
+
+
+def test_posts_stored_before_their_annotation_failed_are_still_annotated(
+    database: tuple[str, SqlStore], analyzer: Analyzer
+) -> None:
+    _, store = database
+    intake = Intake(Pipeline(store, analyzer, Settings()), {"tmc": "feed"}, retry_seconds=0.05)
+    with store.engine.begin() as conn:  # posts can be stored, their annotations cannot
+        conn.execute(text("ALTER TABLE annotations RENAME TO annotations_away"))
+    intake.start()
+    try:
+        assert intake.put(batches("tmc", 1, 6)[0], threading.Event())
+        assert wait_until(lambda: intake.stats().errors >= 2)
+        assert store.count_posts() == 6  # stored: a retry of the whole add would skip them
+        with store.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE annotations_away RENAME TO annotations"))
+        assert wait_until(lambda: intake.stats().batches == 1)
+    finally:
+        intake.stop()
+    with store.engine.connect() as conn:
+        annotated = conn.execute(select(func.count()).select_from(post_annotations)).scalar()
+        complained = conn.execute(select(func.count()).select_from(complaints)).scalar()
+    assert annotated == 6 and complained == 6  # every post says the Tesla app is down
+    assert stored_checkpoints(store) == {"tmc": "1"}
