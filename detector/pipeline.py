@@ -102,6 +102,10 @@ class Pipeline:
         Loaded once (``Analyzer.load()``).
     name
         Which saved detector state to use (one per independent detector).
+    exclusive
+        No other process detects on this store (an analysis's private work store): the
+        detector's state is then kept in memory between ``detect`` calls instead of being
+        read back from the store each time (it is still saved with every change).
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class Pipeline:
         detector: DetectorConfig | None = None,
         lifecycle: IncidentConfig | None = None,
         name: str = "default",
+        exclusive: bool = False,
     ) -> None:
         self.store = store
         self.analyzer = analyzer
@@ -122,7 +127,9 @@ class Pipeline:
         self.detector_config = detector or DetectorConfig()
         self.lifecycle = lifecycle
         self.name = name
+        self.exclusive = exclusive
         self.lock = threading.RLock()
+        self._state: tuple[SpikeEngine, IncidentTracker] | None = None
 
     # --- intake -----------------------------------------------------------------------------
 
@@ -299,10 +306,20 @@ class Pipeline:
         archive whose quiet posts were not stored still began with them).
         """
         with self.lock:
-            return self._detect(until, start)
+            engine, tracker = self._state or self._load()
+            self._state = None  # until this run is through: a failure may leave it half-stepped
+            result = self._detect(engine, tracker, until, start)
+            if self.exclusive:
+                self._state = engine, tracker
+            return result
 
-    def _detect(self, until: datetime | None, start: datetime | None) -> DetectResult:
-        engine, tracker = self._load()
+    def _detect(
+        self,
+        engine: SpikeEngine,
+        tracker: IncidentTracker,
+        until: datetime | None,
+        start: datetime | None,
+    ) -> DetectResult:
         result = DetectResult()
         with self.store.engine.connect() as conn:
             if engine.last_step is not None:

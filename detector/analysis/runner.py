@@ -184,7 +184,7 @@ def analyze_archive(
     store = SqlStore(url)
     try:
         settings = get_settings(database_url=url, quarantine_path=out / "quarantine.jsonl")
-        pipeline = Pipeline(store, analyzer, settings)
+        pipeline = Pipeline(store, analyzer, settings, exclusive=True)  # its own work store
         merged = merge_candidates([checkpoint.candidates(p) for p in partitions], checkpoint.spill)
         analyzed, detected = reduce_candidates(pipeline, merged, start=start, end=end)
         result.stored, result.counted, result.minutes = (
