@@ -1,5 +1,6 @@
 """Live sources run into the store: checkpoints across restarts, and the record of the spans
-in which a source was failing or silent, which incidents' explanations name."""
+in which a source was failing or silent, which incidents' explanations name. Each test runs on
+SQLite and on the real PostgreSQL (the ``store`` fixture)."""
 
 from __future__ import annotations
 
@@ -27,13 +28,6 @@ from tests.test_pipeline import synthetic_posts
 def forum() -> Iterator[Forum]:
     with Forum().running() as running:
         yield running
-
-
-@pytest.fixture
-def store(tmp_path: Any) -> Iterator[SqlStore]:
-    opened = SqlStore(f"sqlite:///{tmp_path / 'radar.db'}")
-    yield opened
-    opened.close()
 
 
 def feed(forum: Forum, **overrides: Any) -> FeedSettings:
