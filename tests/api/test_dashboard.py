@@ -182,6 +182,21 @@ def test_the_overview_ranks_services_and_lists_the_tesla_incident(dashboard, ope
     )
 
 
+def test_polls_keep_what_did_not_change_on_the_page(dashboard, open_page):
+    """A poll redraws only the regions whose data changed: the view a reader is looking at is
+    not emptied and rebuilt every second (it would flicker and lose the reader's place)."""
+    page = open_page(f"{dashboard.url}/")
+    expect(page.locator("tr[data-service]").first).to_be_visible()
+    page.evaluate("window.__services = document.querySelector('[data-region=services]')")
+    polled = page.evaluate("document.body.dataset.updated")
+    # Three more polls (one a second): the sample does not change meanwhile.
+    page.wait_for_function(
+        "before => Number(document.body.dataset.updated) >= Number(before) + 2500", arg=polled
+    )
+    assert page.evaluate("window.__services.isConnected") is True
+    assert page.locator("tr[data-service]").count() >= 5
+
+
 def test_the_overview_warns_when_a_live_source_is_not_reporting(dashboard, open_page):
     page = open_page(f"{dashboard.url}/")
     row = page.locator('tr[data-source="owners-forum"]')

@@ -329,7 +329,7 @@ function keyForm(view) {
     el("form", { className: "key", onsubmit: (event) => {
       event.preventDefault();
       sessionStorage.setItem(KEY_STORE, event.target.elements.key.value.trim());
-      refresh("first");
+      refresh({ rebuild: true });
     } },
     el("label", { htmlFor: "key" }, "API key"),
     el("input", { id: "key", name: "key", type: "password", autocomplete: "off", required: true }),
@@ -342,6 +342,7 @@ function keyForm(view) {
 let shown = null; // the route the view was built for
 let view = null;
 let running = false;
+let pending = null; // what was asked while a refresh was running
 
 function route() {
   const service = location.hash.match(/^#\/services\/(.+)$/);
@@ -353,16 +354,25 @@ function route() {
 
 const VIEWS = { overview: (v) => overview(v), service: (v, r) => servicePage(v, r.id), incident: (v, r) => incidentPage(v, r.id) };
 
-async function refresh(force = false) {
-  if (running) return;
+/**
+ * Redraw the view for the current route. A poll only replaces the regions whose data changed,
+ * so the page does not flicker and what a reader has open (a <details>, the focus) stays put;
+ * `rebuild` starts the view afresh (a new route, a new key), and `focus` moves the reader there.
+ */
+async function refresh({ rebuild = false, focus = false } = {}) {
+  if (running) {
+    // A navigation during a poll is not lost: it runs as soon as the poll is done.
+    pending = { rebuild: rebuild || Boolean(pending?.rebuild), focus: focus || Boolean(pending?.focus) };
+    return;
+  }
   running = true;
   const current = route();
   const key = JSON.stringify(current);
-  if (force || key !== shown) {
+  if (rebuild || key !== shown) {
     view = el("div", { className: "view" });
     main.replaceChildren(view);
     shown = key;
-    if (force === true) main.focus({ preventScroll: true }); // a new view: start reading there
+    if (focus) main.focus({ preventScroll: true }); // a new view: start reading there
   }
   try {
     const asOf = await VIEWS[current.kind](view, current);
@@ -379,19 +389,24 @@ async function refresh(force = false) {
     }
   } finally {
     running = false;
+    if (pending) {
+      const next = pending;
+      pending = null;
+      refresh(next);
+    }
   }
 }
 
-window.addEventListener("hashchange", () => refresh(true));
+window.addEventListener("hashchange", () => refresh({ rebuild: true, focus: true }));
 // The skip link moves the focus; following its "#main" would leave the view (routes are hashes).
 document.querySelector(".skip").addEventListener("click", (event) => {
   event.preventDefault();
   main.focus();
 });
 setInterval(() => {
-  if (!document.hidden) refresh("poll");
+  if (!document.hidden) refresh();
 }, REFRESH_SECONDS * 1000);
 document.addEventListener("visibilitychange", () => {
-  if (!document.hidden) refresh("poll");
+  if (!document.hidden) refresh();
 });
-refresh("first");
+refresh({ rebuild: true });
