@@ -34,6 +34,7 @@ import httpx
 from detector.clock import Clock, SystemClock
 from detector.ingest.base import Quarantined, RecordParser, Skipped
 from detector.ingest.files import ReadOptions, parse_record
+from detector.ingest.live.interrupt import OpenSockets
 from detector.ingest.live.settings import SourceSettingsBase
 from detector.models import Post
 
@@ -119,7 +120,7 @@ class SourceContext:
         self.sink = sink
         self._quarantine = quarantine
         self.stop_event = stop or threading.Event()
-        self._closers: list[Callable[[], None]] = []
+        self._closers: list[Callable[[], object]] = []
         self._lock = threading.Lock()
 
     # --- control ----------------------------------------------------------------------------
@@ -134,7 +135,7 @@ class SourceContext:
         return self.stop_event.wait(max(0.0, seconds))
 
     @contextmanager
-    def closing_on_stop(self, close: Callable[[], None]) -> Iterator[None]:
+    def closing_on_stop(self, close: Callable[[], object]) -> Iterator[None]:
         """Call ``close`` (a socket's, a response's) when ``stop`` is called inside the block,
         so a session blocked on a read returns at once instead of at its next frame."""
         with self._lock:
@@ -476,6 +477,17 @@ class Source(ABC):
             **kwargs,
         )
 
+    @contextmanager
+    def http_session(self, ctx: SourceContext, **kwargs: Any) -> Iterator[httpx.Client]:
+        """An HTTP client (see :meth:`http_client`) for one session, whose blocked reads end at
+        once when the source is stopped instead of at the request's timeout."""
+        sockets = OpenSockets()
+        with (
+            sockets.watch(self.http_client(**kwargs)) as client,
+            ctx.closing_on_stop(sockets.shut_down),
+        ):
+            yield client
+
 
 class PollingSource(Source):
     """A source read by polling: :meth:`poll` once per interval, on one HTTP client."""
@@ -498,7 +510,7 @@ class PollingSource(Source):
     def run_session(self, ctx: SourceContext, checkpoint: str | None) -> None:
         """Poll until stopped; a failed poll ends the session (and is retried with backoff)."""
         self.resume(checkpoint)
-        with self.http_client() as client, ctx.closing_on_stop(client.close):
+        with self.http_session(ctx) as client:
             while not ctx.stopping:
                 wait = self.poll(ctx, client)
                 if ctx.wait(self.interval_seconds if wait is None else wait):

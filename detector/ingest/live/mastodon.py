@@ -19,7 +19,6 @@ from __future__ import annotations
 import codecs
 import logging
 import re
-import socket
 import threading
 import time
 from collections import deque
@@ -96,17 +95,14 @@ class MastodonStreamSource(Source):
         if self.settings.token is not None:
             headers["Authorization"] = f"Bearer {self.settings.token.get_secret_value()}"
         with (
-            self.http_client(headers=headers) as client,
+            self.http_session(ctx, headers=headers) as client,
             _Batcher(ctx, _status_id(checkpoint)) as batcher,
         ):
             if batcher.newest is not None:
                 # The bulk of the gap, before the stream opens, so the streaming server need
                 # not hold a long outage's events while the pages are read.
                 self._catch_up(ctx, client, batcher)
-            with (
-                self._open_stream(client) as response,
-                ctx.closing_on_stop(lambda: _interrupt(response)),
-            ):
+            with self._open_stream(client) as response:
                 ctx.connected()
                 ctx.received()
                 if batcher.newest is not None:
@@ -386,20 +382,6 @@ def _alive(ctx: SourceContext, chunks: Iterable[bytes]) -> Iterator[bytes]:
     for chunk in chunks:
         ctx.received()
         yield chunk
-
-
-def _interrupt(response: httpx.Response) -> None:
-    """Wake a thread blocked reading ``response``: closing the socket from another thread
-    does not (on Linux ``recv`` waits on), but shutting it down ends the read at once."""
-    stream = response.extensions.get("network_stream")
-    sock = stream.get_extra_info("socket") if stream is not None else None
-    if isinstance(sock, socket.socket):
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:  # already closed by the server: the read is over anyway
-            pass
-    else:
-        response.close()
 
 
 def _status_id(value: object) -> int | None:

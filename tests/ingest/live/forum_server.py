@@ -34,14 +34,25 @@ def rss_without(body: bytes, *drop: int) -> bytes:
 
 class Forum:
     """A forum on loopback: serves documents by path with an ETag and Last-Modified, answers
-    304 to matching validators, and records every request."""
+    304 to matching validators, and records every request. After :meth:`stall`, requests are
+    recorded but not answered until :meth:`resume` (or the forum stops)."""
 
     def __init__(self) -> None:
         self.documents: dict[str, tuple[bytes, str]] = {}
         self.status = 200
         self.requests: list[tuple[str, dict[str, str], float]] = []
         self.base = ""
+        self._answering = threading.Event()
+        self._answering.set()
         self._lock = threading.Lock()
+
+    def stall(self) -> None:
+        """Stop answering: requests wait, as on a server that hangs."""
+        self._answering.clear()
+
+    def resume(self) -> None:
+        """Answer again, the waiting requests first."""
+        self._answering.set()
 
     def serve(self, path: str, body: bytes, content_type: str) -> None:
         with self._lock:
@@ -62,6 +73,8 @@ class Forum:
     def answer(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
             self.requests.append((path, headers, time.monotonic()))
+        self._answering.wait(timeout=60)
+        with self._lock:
             if self.status != 200:
                 return self.status, {}, b"upstream unavailable"
             topic = _TOPIC_PATH.match(path)
@@ -86,12 +99,15 @@ class Forum:
             def do_GET(self) -> None:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, extra, body = forum.answer(self.path, headers)
-                self.send_response(status)
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    for name, value in extra.items():
+                        self.send_header(name, value)
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client hung up while the answer was held back (a stopped source)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -103,6 +119,7 @@ class Forum:
         try:
             yield self
         finally:
+            self.resume()  # let stalled requests end before the server closes
             server.shutdown()
             server.server_close()
             thread.join(timeout=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -269,6 +270,29 @@ def test_ids_forgotten_past_the_limit_still_keep_old_entries_out(forum: Forum) -
     # p0 and p1 were forgotten, yet they and an unknown entry older than them stay out.
     assert native_ids(list(sink.batches[1].posts)) == ["new"]
     assert len(orjson.loads(source.checkpoint() or "")["seen"]) == 500
+
+
+def test_stop_ends_a_poll_waiting_for_a_hung_server_at_once(forum: Forum) -> None:
+    """A poll blocked on a server that does not answer ends when the source is stopped, not
+    when its 30-second timeout runs out: ``listen`` exits promptly on Ctrl-C."""
+    forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml; charset=utf-8")
+    sink = ListSink()
+    source = make_source(forum, "/posts.rss", timeout_seconds=30)
+    source.start(sink)
+    try:
+        sink.wait_for_posts(4)
+        forum.stall()
+        polled = len(forum.paths())
+        assert wait_until(lambda: len(forum.paths()) > polled)  # a poll is waiting
+        began = time.monotonic()
+        source.stop(timeout=5)
+        took = time.monotonic() - began
+    finally:
+        source.stop(timeout=5)
+        forum.resume()
+    assert source.health().status == "stopped"
+    assert took < 2.0
+    assert source.health().errors == 0  # being stopped is not a failure of the feed
 
 
 # --- Discourse -------------------------------------------------------------------------------
