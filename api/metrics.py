@@ -174,6 +174,15 @@ class _SourcesCollector(Collector):
         live = self.live()
         if live is None:
             return
+        reading = GaugeMetricFamily(
+            "outage_radar_sources_reading",
+            "1 when this process reads the live sources, 0 while another does (standby): "
+            "their sum over the processes of one database should be 1.",
+        )
+        reading.add_metric([], 1 if live.reading else 0)
+        yield reading
+        if not live.reading:
+            return  # the reader reports the sources; a stand-by's zeros would raise false alarms
         labels = ["source", "kind"]
         up = GaugeMetricFamily(
             "outage_radar_source_up",

@@ -46,13 +46,16 @@ class SourceOut(_Out):
     """One live source's health.
 
     ``status``: ``starting`` (not heard from yet), ``ok``, ``silent`` (no post for
-    ``silent_after_seconds``), ``failing`` (``failing_after_errors`` failures in a row) or
-    ``stopped``. While a source is silent or failing, its share of the counts is missing.
+    ``silent_after_seconds``), ``failing`` (``failing_after_errors`` failures in a row),
+    ``stopped``, or ``standby`` (another server process reads the sources: see ``reader``).
+    While a source is silent or failing, its share of the counts is missing.
     """
 
     name: str = Field(examples=["bluesky"])
     kind: str = Field(examples=["jetstream"])
-    status: Literal["starting", "ok", "silent", "failing", "stopped"] = Field(examples=["ok"])
+    status: Literal["starting", "ok", "silent", "failing", "stopped", "standby"] = Field(
+        examples=["ok"]
+    )
     connected: bool
     started_at: datetime | None
     last_received_at: datetime | None = Field(
@@ -99,8 +102,18 @@ class IntakeOut(_Out):
 
 
 class SourceList(_Out):
-    """The live sources this server runs (none when it runs none, or its jobs are off)."""
+    """The live sources this server runs (none when it runs none, or its jobs are off).
 
+    One server process per database reads them (``reader``); the others stand by, their
+    sources ``standby``, and one takes over when the reader stops or dies. The gaps are
+    recorded by the reader, so every process lists them.
+    """
+
+    reader: str | None = Field(
+        examples=["radar-1.example:4242"],
+        description="The process (host:pid) that reads the sources; None when none does.",
+    )
+    reading_here: bool = Field(description="Whether this server process is the reader.")
     sources: list[SourceOut]
     intake: IntakeOut | None
     gaps: list[SourceGapOut] = Field(

@@ -6,7 +6,8 @@ well as from the scheduler. The scheduler runs each job with ``max_instances=1``
 ``coalesce=True`` (a slow run is never overlapped by the next, and missed runs collapse into
 one); a job that raises is logged and counted, and runs again at its next time. Work that two
 server processes on one database must not both do is guarded by a lease in the store
-(``detect``; each webhook endpoint), so running two servers is safe. Before the scheduler
+(``detect``; each webhook endpoint; ``sources``, held by the one process that reads the live
+sources), so running two servers is safe. Before the scheduler
 starts, the leases left by a crashed server on this host are released, so that its successor
 resumes at once rather than when they expire.
 """
@@ -14,7 +15,6 @@ resumes at once rather than when they expire.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import time
@@ -41,7 +41,7 @@ from detector.pipeline import Pipeline
 from detector.store import detection as db
 from detector.store.leases import (
     acquire_lease,
-    owner_name,
+    process_name,
     release_dead_leases,
     release_lease,
 )
@@ -55,7 +55,7 @@ from detector.store.schema import (
 )
 from detector.store.webhooks import list_webhooks
 
-__all__ = ["JobStats", "Jobs", "live_sources", "process_name", "start_scheduler"]
+__all__ = ["JobStats", "Jobs", "live_sources", "start_scheduler"]
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A file still being written must not be read half-way: take it once it has been left alone
 # this long (writers should write elsewhere and rename into the folder; this is the fallback).
 _SETTLE_SECONDS = 2.0
-
-
-def process_name() -> str:
-    """A name for this process in leases: ``host:pid``, which
-    :func:`~detector.store.leases.release_dead_leases` reads back after a crash."""
-    return owner_name(socket.gethostname(), os.getpid())
 
 
 @dataclass
@@ -154,8 +148,9 @@ class Jobs:
         return len(todo)
 
     def sources(self) -> int:
-        """Record live sources that went silent or failing, or came back; return how many
-        changed (none without live sources)."""
+        """Renew the live sources' lease (or take it over from a process that is gone), and
+        record sources that went silent or failing, or came back; return how many changed
+        (none without live sources, or while another process reads them)."""
         return self.live.check() if self.live is not None else 0
 
     def detect(self) -> int:
@@ -248,8 +243,12 @@ class Jobs:
             self.on_run(name, error is None)
 
 
-def live_sources(pipeline: Pipeline, settings: Settings, clock: Clock) -> LiveSources | None:
-    """The live sources ``settings`` configures (not started), or None when there are none."""
+def live_sources(
+    pipeline: Pipeline, settings: Settings, clock: Clock, owner: str | None = None
+) -> LiveSources | None:
+    """The live sources ``settings`` configures (not started), read by whichever process of
+    the database holds the ``sources`` lease (``owner`` names this one), or None when there
+    are none."""
     if not any(source.enabled for source in settings.sources):
         return None
     return LiveSources(
@@ -259,6 +258,9 @@ def live_sources(pipeline: Pipeline, settings: Settings, clock: Clock) -> LiveSo
         capacity=settings.intake_queue_batches,
         batch_posts=settings.intake_batch_posts,
         clock=clock,
+        owner=owner,
+        # Renewed at every check; a holder that died is replaced once a few checks are missed.
+        lease_seconds=max(60.0, 4 * settings.sources_check_seconds),
     )
 
 
@@ -267,11 +269,16 @@ def start_scheduler(jobs: Jobs, settings: Settings) -> BackgroundScheduler:
     after releasing the leases a crashed predecessor on this host left behind."""
     jobs.release_dead_leases()
     # Intake, detection and retention take turns on one thread (they write the same tables);
-    # delivery has its own, so a slow receiver never holds detection back.
+    # delivery has its own, so a slow receiver never holds detection back, and so has the
+    # sources' check, which renews their lease: a long detection run must not let it lapse.
     scheduler = BackgroundScheduler(
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1},
-        executors={"default": ThreadPoolExecutor(1), "delivery": ThreadPoolExecutor(1)},
+        executors={
+            "default": ThreadPoolExecutor(1),
+            "delivery": ThreadPoolExecutor(1),
+            "sources": ThreadPoolExecutor(1),
+        },
     )
     every = settings.jobs_interval_seconds
     for name, seconds, executor in (
@@ -279,7 +286,7 @@ def start_scheduler(jobs: Jobs, settings: Settings) -> BackgroundScheduler:
         ("detect", every, "default"),
         ("deliver", settings.delivery_interval_seconds, "delivery"),
         ("retention", 3600.0, "default"),
-        *([("sources", settings.sources_check_seconds, "default")] if jobs.live else []),
+        *([("sources", settings.sources_check_seconds, "sources")] if jobs.live else []),
     ):
         scheduler.add_job(
             jobs.run,

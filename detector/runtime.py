@@ -15,9 +15,10 @@ from detector.clock import Clock
 from detector.config import Settings
 from detector.ingest.live.manager import LiveSources
 from detector.ingest.poll import FeedPoller
-from detector.jobs import Jobs, live_sources, process_name, start_scheduler
+from detector.jobs import Jobs, live_sources, start_scheduler
 from detector.nlp.analyzer import Analyzer
 from detector.pipeline import Pipeline
+from detector.store.leases import process_name
 from detector.store.sql import SqlStore
 
 __all__ = ["Runtime"]
@@ -62,7 +63,7 @@ class Runtime:
         self._feed_client = httpx.Client(timeout=30.0, follow_redirects=True)  # operator's URLs
         # Live sources read only when the jobs run: they feed detection, which is a job too.
         self.live: LiveSources | None = (
-            live_sources(self.pipeline, settings, clock) if settings.jobs_enabled else None
+            live_sources(self.pipeline, settings, clock, owner) if settings.jobs_enabled else None
         )
         self.jobs = Jobs(
             self.pipeline,

@@ -20,13 +20,16 @@ _RECENT = timedelta(hours=24)
 @router.get("", summary="Live sources and their health")
 def list_sources(request: Request, store: StoreDep) -> SourceList:
     """Each live source this server runs: its status, last post, posts per minute, errors and
-    lag; the intake's queue; and the spans (gaps) in which sources were silent or failing."""
+    lag; the intake's queue; which server process reads them; and the spans (gaps) in which
+    sources were silent or failing."""
     live: LiveSources | None = getattr(request.app.state, "live", None)
     clock: Clock = request.app.state.clock
     now = clock.now()
     with store.engine.connect() as conn:
         gaps = gaps_between(conn, now - _RECENT, now)
     return SourceList(
+        reader=live.reader if live is not None else None,
+        reading_here=live.reading if live is not None else False,
         sources=[SourceOut.of(h) for h in live.health()] if live is not None else [],
         intake=IntakeOut.of(live.intake_stats()) if live is not None else None,
         gaps=[SourceGapOut.of(g) for g in reversed(gaps)],

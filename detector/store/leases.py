@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -24,9 +25,11 @@ from detector.store.schema import leases
 
 __all__ = [
     "acquire_lease",
+    "lease_holder",
     "owner_name",
     "parse_owner",
     "pid_alive",
+    "process_name",
     "release_dead_leases",
     "release_lease",
 ]
@@ -56,6 +59,16 @@ def acquire_lease(
     return True
 
 
+def lease_holder(engine: Engine, name: str, now: datetime) -> str | None:
+    """Who holds lease ``name`` at ``now``; None when nobody does (never taken, given up or
+    run out)."""
+    with engine.connect() as conn:
+        owner = conn.scalar(
+            select(leases.c.owner).where(leases.c.name == name, leases.c.until > now)
+        )
+    return str(owner) if owner is not None else None
+
+
 def release_lease(engine: Engine, name: str, owner: str) -> None:
     """Give lease ``name`` up, if ``owner`` holds it."""
     with engine.begin() as conn:
@@ -71,6 +84,12 @@ def owner_name(host: str, pid: int) -> str:
     'radar-1.example:4242'
     """
     return f"{host}:{pid}"
+
+
+def process_name() -> str:
+    """This process's name as a lease owner: ``host:pid``, which :func:`release_dead_leases`
+    reads back after a crash."""
+    return owner_name(socket.gethostname(), os.getpid())
 
 
 def parse_owner(owner: str) -> tuple[str, int] | None:

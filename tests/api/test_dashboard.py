@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,9 +25,12 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 
 from api.app import create_app
 from detector.config import Settings
+from detector.ingest.live.manager import SOURCES_LEASE
 from detector.ingest.live.settings import FeedSettings
 from detector.nlp.analyzer import Analyzer
 from detector.store.apikeys import create_api_key
+from detector.store.leases import acquire_lease
+from detector.store.sources import open_gap
 from detector.store.sql import SqlStore
 from tests.api.conftest import LiveServer, serve_app
 from tests.ingest.live.forum_server import Forum
@@ -54,13 +58,42 @@ def dashboard(
     sample_db: str, analyzer: Analyzer, tmp_path_factory: pytest.TempPathFactory, forum: Forum
 ) -> Iterator[Dashboard]:
     """A server of its own on a copy of the sample (the tests push posts into it)."""
-    folder = tmp_path_factory.mktemp("dashboard")
+    with _serve_sample(sample_db, analyzer, tmp_path_factory.mktemp("dashboard"), forum) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def standby(
+    sample_db: str, analyzer: Analyzer, tmp_path_factory: pytest.TempPathFactory, forum: Forum
+) -> Iterator[Dashboard]:
+    """A server whose live sources another server process reads, one of them failing."""
+
+    def elsewhere(store: SqlStore) -> None:
+        now = datetime.now(UTC)
+        acquire_lease(store.engine, SOURCES_LEASE, "radar-1.test:101", now, timedelta(hours=1))
+        open_gap(store.engine, "owners-forum", "feed", "failing", now, "HTTP 503")
+
+    folder = tmp_path_factory.mktemp("standby")
+    with _serve_sample(sample_db, analyzer, folder, forum, prepare=elsewhere) as served:
+        yield served
+
+
+@contextmanager
+def _serve_sample(
+    sample_db: str,
+    analyzer: Analyzer,
+    folder: Path,
+    forum: Forum,
+    prepare: Callable[[SqlStore], None] | None = None,
+) -> Iterator[Dashboard]:
     source = Path(sample_db.removeprefix("sqlite:///"))
     shutil.copy(source, folder / "radar.db")
     url = f"sqlite:///{folder / 'radar.db'}"
     store = SqlStore(url)
     try:
         _, token = create_api_key(store.engine, "dashboard-test", datetime.now(UTC))
+        if prepare is not None:
+            prepare(store)
     finally:
         store.close()
     with pytest.MonkeyPatch.context() as patch:
@@ -202,6 +235,18 @@ def test_the_overview_warns_when_a_live_source_is_not_reporting(dashboard, open_
     row = page.locator('tr[data-source="owners-forum"]')
     expect(row).to_contain_text("failing")
     expect(row).to_contain_text("404")
+    expect(page.locator("p.warning")).to_contain_text(
+        "Not every source is reporting (owners-forum: failing)"
+    )
+
+
+def test_a_server_standing_by_names_the_reader_and_still_warns_of_its_gaps(standby, open_page):
+    page = open_page(f"{standby.url}/")
+    expect(page.locator("[data-reader]")).to_contain_text(
+        "Read by another server process (radar-1.test:101); this one stands by."
+    )
+    expect(page.locator('tr[data-source="owners-forum"]')).to_contain_text("standby")
+    # The reader recorded the failing source in the database: every server warns of it.
     expect(page.locator("p.warning")).to_contain_text(
         "Not every source is reporting (owners-forum: failing)"
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -11,8 +13,11 @@ import pytest
 
 from api.app import create_app
 from detector.config import Settings
+from detector.ingest.live.manager import SOURCES_LEASE
 from detector.ingest.live.settings import FeedSettings
 from detector.nlp.analyzer import Analyzer
+from detector.store.leases import acquire_lease
+from detector.store.sql import SqlStore
 from tests.api.conftest import LiveServer, serve_app
 from tests.ingest.live.forum_server import Forum, frame
 
@@ -25,10 +30,9 @@ def forum() -> Iterator[Forum]:
         yield running
 
 
-@pytest.fixture
-def server(tmp_path: Path, forum: Forum, analyzer: Analyzer) -> Iterator[LiveServer]:
+def source_settings(tmp_path: Path, forum: Forum) -> Settings:
     common = {"interval_seconds": 0.1, "backoff_seconds": 0.05, "max_backoff_seconds": 0.1}
-    settings = Settings(
+    return Settings(
         database_url=f"sqlite:///{tmp_path / 'radar.db'}",
         quarantine_path=tmp_path / "quarantine.jsonl",
         jobs_interval_seconds=0.5,
@@ -40,7 +44,11 @@ def server(tmp_path: Path, forum: Forum, analyzer: Analyzer) -> Iterator[LiveSer
             ),
         ],
     )
-    with serve_app(create_app(settings, analyzer=analyzer)) as running:
+
+
+@pytest.fixture
+def server(tmp_path: Path, forum: Forum, analyzer: Analyzer) -> Iterator[LiveServer]:
+    with serve_app(create_app(source_settings(tmp_path, forum), analyzer=analyzer)) as running:
         yield running
 
 
@@ -86,4 +94,40 @@ def test_metrics_carry_each_source(server: LiveServer) -> None:
 
 def test_a_server_without_live_sources_lists_none(client: httpx.Client) -> None:
     answer = client.get("/v1/sources").json()
-    assert answer == {"sources": [], "intake": None, "gaps": []}
+    assert answer == {
+        "reader": None,
+        "reading_here": False,
+        "sources": [],
+        "intake": None,
+        "gaps": [],
+    }
+
+
+def test_a_server_standing_by_names_the_reader_and_raises_no_alarm(
+    tmp_path: Path, forum: Forum, analyzer: Analyzer
+) -> None:
+    settings = source_settings(tmp_path, forum)
+    store = SqlStore(settings.database_url)
+    try:  # another server process, on another host, reads the sources
+        lease = timedelta(hours=1)
+        acquire_lease(store.engine, SOURCES_LEASE, "radar-1.test:101", datetime.now(UTC), lease)
+    finally:
+        store.close()
+    with serve_app(create_app(settings, analyzer=analyzer)) as server:
+        time.sleep(0.5)  # two checks of the sources: the lease stays the other's
+        answer = httpx.get(f"{server.url}/v1/sources", timeout=10).json()
+        metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+    assert answer["reader"] == "radar-1.test:101" and answer["reading_here"] is False
+    assert {s["name"]: s["status"] for s in answer["sources"]} == {
+        "tmc": "standby",
+        "down": "standby",
+    }
+    assert forum.requests == []  # nothing was read twice
+    assert "outage_radar_sources_reading 0.0" in metrics
+    assert "outage_radar_source_up" not in metrics  # its zeros would page someone
+
+
+def test_the_reader_says_so(server: LiveServer) -> None:
+    answer = httpx.get(f"{server.url}/v1/sources", timeout=10).json()
+    assert answer["reading_here"] is True and answer["reader"].endswith(":" + str(os.getpid()))
+    assert "outage_radar_sources_reading 1.0" in httpx.get(f"{server.url}/metrics").text

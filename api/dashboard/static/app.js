@@ -172,20 +172,29 @@ async function overview(view) {
     folded.length ? el("details", { className: "more" },
       el("summary", {}, `${folded.length} more names people complained about, outside the service catalog`),
       table("Names outside the catalog", headers, folded.map(serviceRow), "")) : null));
-  if (sources && sources.sources.length) sourcesRegion(view, sources.sources);
+  if (sources && sources.sources.length) sourcesRegion(view, sources);
   return services.as_of;
 }
 
 // A source that is silent or failing leaves its share of reports out: say so where people look.
-const SOURCE_BADGE = { ok: "ok", starting: "ok", silent: "possible", stopped: "possible", failing: "problems" };
+const SOURCE_BADGE = { ok: "ok", starting: "ok", standby: "ok", silent: "possible", stopped: "possible", failing: "problems" };
 
-function sourcesRegion(view, sources) {
+function sourcesRegion(view, answer) {
+  const sources = answer.sources;
   const down = sources.filter((s) => s.status === "silent" || s.status === "failing");
-  region(view, "sources", JSON.stringify(sources), () => el("section", { className: "panel", "aria-labelledby": "sources-h" },
+  // Another server process reads the sources: its gaps (shared through the database) say
+  // whether any is down.
+  const elsewhere = !answer.reading_here;
+  const openGaps = elsewhere ? answer.gaps.filter((g) => g.ended_at === null) : [];
+  const missing = [...down.map((s) => `${s.name}: ${s.status}`), ...openGaps.map((g) => `${g.source}: ${g.status}`)];
+  region(view, "sources", JSON.stringify(answer), () => el("section", { className: "panel", "aria-labelledby": "sources-h" },
     el("h2", { id: "sources-h" }, "Live sources"),
-    down.length ? el("p", { className: "warning", role: "status" },
-      `Not every source is reporting (${down.map((s) => `${s.name}: ${s.status}`).join(", ")}): `,
+    missing.length ? el("p", { className: "warning", role: "status" },
+      `Not every source is reporting (${missing.join(", ")}): `,
       "quiet services may simply be unobserved.") : null,
+    elsewhere ? el("p", { className: "muted", "data-reader": answer.reader || "" },
+      answer.reader ? `Read by another server process (${answer.reader}); this one stands by.`
+        : "No server process reads the sources at the moment.") : null,
     table("Live sources and their health", [["Source"], ["Status"], ["Posts/min", "num"], ["Last post", "wide-only"], ["Errors", "num"], ["Last error", "wide-only"]],
       sources.map((s) => el("tr", { "data-source": s.name },
         el("th", { scope: "row" }, `${s.name} `, el("small", {}, s.kind)),

@@ -50,7 +50,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SourceStatus = Literal["starting", "ok", "silent", "failing", "stopped"]
+SourceStatus = Literal["starting", "ok", "silent", "failing", "stopped", "standby"]
 _RATE_WINDOW = timedelta(minutes=5)  # posts/min is averaged over this much recent time
 
 

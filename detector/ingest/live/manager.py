@@ -1,17 +1,23 @@
-"""The configured live sources of one process, their intake, and the record of their gaps.
+"""The configured live sources, their intake, and the record of their gaps.
 
-``LiveSources.start`` resumes every enabled source from its stored checkpoint; ``check`` (a
-scheduled job) looks at their health and records in the store when a source goes silent or
-keeps failing, and when it is back (``detector.store.sources``): incidents' explanations
-then say which sources were not reporting, so silence is never read as "no outage".
+One process per database reads the sources: the one holding the ``sources`` lease. Two would
+read everything twice (and send the networks twice the requests), so the others stand by,
+and one of them takes over, from the stored checkpoints, when the reader stops or dies.
+
+``LiveSources.start`` takes the lease when it is free and then resumes every enabled source
+from its stored checkpoint; ``check`` (a scheduled job) renews the lease, and records in the
+store when a source goes silent or keeps failing, and when it is back
+(``detector.store.sources``): incidents' explanations then say which sources were not
+reporting, so silence is never read as "no outage".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from detector.clock import Clock, SystemClock
@@ -22,9 +28,13 @@ from detector.ingest.live.registry import build_source
 from detector.ingest.live.settings import SourceSettingsBase
 from detector.ingest.quarantine import QuarantineWriter
 from detector.pipeline import Pipeline
+from detector.store.leases import acquire_lease, lease_holder, process_name, release_lease
 from detector.store.sources import close_gap, load_checkpoints, open_gap, open_gaps
 
-__all__ = ["LiveSources"]
+__all__ = ["SOURCES_LEASE", "LiveSources"]
+
+SOURCES_LEASE = "sources"
+"""The lease held by the one process that reads the live sources."""
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +54,11 @@ class LiveSources:
         Malformed frames are appended here (JSON lines).
     capacity, batch_posts
         The intake's queue size (batches) and largest store call (posts).
+    owner
+        This process's name in the ``sources`` lease (default ``host:pid``).
+    lease_seconds
+        How long the lease lasts unless renewed by :meth:`check`: how long a reader that
+        died leaves the sources unread before another process takes over.
     """
 
     def __init__(
@@ -56,9 +71,13 @@ class LiveSources:
         batch_posts: int = 2000,
         retry_seconds: float = 1.0,
         clock: Clock | None = None,
+        owner: str | None = None,
+        lease_seconds: float = 60.0,
     ) -> None:
         self.pipeline = pipeline
         self.clock: Clock = clock or SystemClock()
+        self.owner = owner or process_name()
+        self.lease = timedelta(seconds=lease_seconds)
         built = [
             s if isinstance(s, Source) else build_source(s, clock=self.clock)
             for s in sources
@@ -76,11 +95,97 @@ class LiveSources:
         self._quarantine = QuarantineWriter(quarantine_path)
         self._quarantine_lock = threading.Lock()
         self._down: dict[str, str] = {}  # source name -> the status of its open gap
-        self._started = False
+        self._lock = threading.RLock()  # start, stop and check come from different threads
+        self._active = False  # between start and stop
+        self._reading = False  # this process holds the lease and runs the sources
+        self._renewed_at: datetime | None = None
+        self._reader: str | None = None  # the lease's holder at the last look
+
+    # --- the lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the intake and every source, each from its stored checkpoint. Gaps a
-        crashed process left open are closed now: this process reports from here on."""
+        """Read the sources from here on when no other process does (else stand by until
+        :meth:`check` finds the lease free)."""
+        with self._lock:
+            self._active = True
+            self._claim()
+
+    def stop(self) -> None:
+        """Stop the sources, store what they read, end their gaps (a stopped source is not a
+        silent one: nothing is detected while the process is down) and give the lease up,
+        so that a process standing by takes over at its next check."""
+        with self._lock:
+            self._active = False
+            if self._reading:
+                self._stop_reading()
+                release_lease(self.pipeline.store.engine, SOURCES_LEASE, self.owner)
+                self._reader = None
+
+    def check(self) -> int:
+        """Renew the lease, or take it when it is free, starting or stopping the sources to
+        match; then record the sources that went silent or failing, or came back, since the
+        last check, and return how many changed. Run by the scheduler every
+        ``sources_check_seconds``."""
+        with self._lock:
+            if not self._active:
+                return 0
+            self._claim()
+            return self._record_gaps() if self._reading else 0
+
+    @property
+    def reading(self) -> bool:
+        """Whether this process reads the sources (else another does, or none yet)."""
+        return self._reading
+
+    @property
+    def reader(self) -> str | None:
+        """The process that reads the sources (``host:pid``), as of the last start or check;
+        None when none does."""
+        return self._reader
+
+    def health(self) -> list[SourceHealth]:
+        """Every source's health, in configuration order; ``standby`` while another process
+        reads them."""
+        snapshots = [source.health() for source in self.sources.values()]
+        if self._active and not self._reading:
+            return [dataclasses.replace(h, status="standby", connected=False) for h in snapshots]
+        return snapshots
+
+    def intake_stats(self) -> IntakeStats:
+        """The intake's counters."""
+        return self.intake.stats()
+
+    # --- the lease --------------------------------------------------------------------------
+
+    def _claim(self) -> None:
+        engine = self.pipeline.store.engine
+        now = self.clock.now()
+        try:
+            held = acquire_lease(engine, SOURCES_LEASE, self.owner, now, self.lease)
+        except Exception:
+            # The store is out of reach: keep reading while the lease would still be ours
+            # (the intake retries storing); past that, another process may have taken over.
+            if self._reading and (self._renewed_at is None or now - self._renewed_at >= self.lease):
+                log.warning("could not renew the sources lease: stopping the sources")
+                self._stop_reading()
+            raise
+        if held:
+            self._renewed_at = now
+            self._reader = self.owner
+            if not self._reading:
+                self._start_reading()
+            return
+        reader = lease_holder(engine, SOURCES_LEASE, now)
+        if self._reading:
+            log.warning("the sources lease went to %s: stopping the sources here", reader)
+            self._stop_reading()
+        elif reader != self._reader:
+            log.info("live sources are read by %s; standing by", reader)
+        self._reader = reader
+
+    def _start_reading(self) -> None:
+        """Start the intake and every source, each from its stored checkpoint. Gaps left open
+        by a reader that crashed are closed: this process reports from here on."""
         engine = self.pipeline.store.engine
         now = self.clock.now()
         for gap in open_gaps(engine):
@@ -97,15 +202,15 @@ class LiveSources:
                     "source %s: stored checkpoint unusable (%s), reading from now", name, exc
                 )
                 checkpoint = None
-            source.start(self.intake, checkpoint=checkpoint, quarantine=self._keep)
+            try:
+                source.start(self.intake, checkpoint=checkpoint, quarantine=self._keep)
+            except RuntimeError:  # its last session never ended: that thread still reads
+                log.exception("source %s could not be started", name)
+                continue
             log.info("source %s (%s) started from %s", name, source.kind, checkpoint)
-        self._started = True
+        self._reading = True
 
-    def stop(self) -> None:
-        """Stop the sources, store what they read, and end their gaps (a stopped source is
-        not a silent one: nothing is detected while the process is down)."""
-        if not self._started:
-            return
+    def _stop_reading(self) -> None:
         for source in self.sources.values():
             source.stop()
         self.intake.stop()
@@ -115,19 +220,11 @@ class LiveSources:
         self._down.clear()
         with self._quarantine_lock:
             self._quarantine.close()
-        self._started = False
+        self._reading = False
 
-    def health(self) -> list[SourceHealth]:
-        """Every source's health, in configuration order."""
-        return [source.health() for source in self.sources.values()]
+    # --- gaps -------------------------------------------------------------------------------
 
-    def intake_stats(self) -> IntakeStats:
-        """The intake's counters."""
-        return self.intake.stats()
-
-    def check(self) -> int:
-        """Record sources that went silent or failing, or came back, since the last check;
-        return how many changed. Run by the scheduler every ``sources_check_seconds``."""
+    def _record_gaps(self) -> int:
         engine = self.pipeline.store.engine
         now = self.clock.now()
         changed = 0

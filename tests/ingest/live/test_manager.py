@@ -12,11 +12,12 @@ import pytest
 
 from detector.clock import FixedClock
 from detector.config import Settings
-from detector.ingest.live.manager import LiveSources
+from detector.ingest.live.manager import SOURCES_LEASE, LiveSources
 from detector.ingest.live.settings import FeedSettings
 from detector.nlp.analyzer import Analyzer
 from detector.pipeline import Pipeline
 from detector.store.incidents import list_incidents
+from detector.store.leases import acquire_lease, lease_holder
 from detector.store.sources import gaps_between, load_checkpoints, open_gap, open_gaps
 from detector.store.sql import SqlStore
 from tests.ingest.live.forum_server import Forum, frame, rss_without
@@ -130,6 +131,95 @@ def test_a_silent_source_is_recorded_from_its_last_post(
     assert gap.started_at == datetime(2024, 3, 2, 10, 0, tzinfo=UTC)  # when it last read posts
     assert gap.detail == "no posts since 2024-03-02 10:00:00 UTC"
     assert open_gaps(store.engine) == []  # a stopped source is not a silent one
+
+
+# --- one reader per database -------------------------------------------------------------
+
+
+def test_one_process_reads_and_another_takes_over_when_it_stops(
+    forum: Forum, store: SqlStore, analyzer: Analyzer
+) -> None:
+    recorded = frame("feed_rss.xml")
+    forum.serve("/posts.rss", rss_without(recorded, 0), "application/rss+xml")
+    pipeline = Pipeline(store, analyzer, Settings())
+    first = LiveSources(pipeline, [feed(forum)], owner="radar-1.test:101")
+    second = LiveSources(pipeline, [feed(forum)], owner="radar-2.test:202")
+    first.start()
+    second.start()
+    try:
+        assert first.reading and not second.reading
+        assert second.reader == first.reader == "radar-1.test:101"
+        assert [h.status for h in second.health()] == ["standby"]
+        assert wait_until(lambda: store.count_posts() == 3)
+        assert second.check() == 0 and not second.reading  # the reader holds on
+        first.stop()
+        forum.serve("/posts.rss", recorded, "application/rss+xml")  # one new post meanwhile
+        before = len(forum.requests)
+        assert second.check() == 0
+        assert second.reading and second.reader == "radar-2.test:202"
+        assert wait_until(lambda: store.count_posts() == 4)
+    finally:
+        first.stop()
+        second.stop()
+    # The second process resumed where the first stopped: conditionally, read only the new post.
+    assert "if-none-match" in forum.headers(before)
+    [health] = second.health()
+    assert health.posts_total == 1
+    assert lease_holder(store.engine, SOURCES_LEASE, datetime.now(UTC)) is None  # given up
+
+
+def test_a_reader_that_died_is_replaced_once_its_lease_runs_out(
+    forum: Forum, store: SqlStore, analyzer: Analyzer
+) -> None:
+    forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml")
+    clock = FixedClock(datetime(2024, 3, 2, 10, 0, tzinfo=UTC))
+    # A reader on another host was killed without giving its lease up.
+    lease = timedelta(seconds=60)
+    assert acquire_lease(store.engine, SOURCES_LEASE, "gone.test:7", clock.now(), lease)
+    live = LiveSources(
+        Pipeline(store, analyzer, Settings(), clock=clock),
+        [feed(forum)],
+        owner="radar-2.test:202",
+        lease_seconds=60,
+        clock=clock,
+    )
+    live.start()
+    try:
+        assert not live.reading and live.reader == "gone.test:7"
+        clock.current += timedelta(seconds=30)
+        assert live.check() == 0 and not live.reading  # it might still be alive
+        clock.current += timedelta(seconds=31)
+        assert live.check() == 0
+        assert live.reading and live.reader == "radar-2.test:202"
+        assert wait_until(lambda: store.count_posts() == 4)
+    finally:
+        live.stop()
+
+
+def test_a_reader_whose_lease_was_taken_over_stops_reading(
+    forum: Forum, store: SqlStore, analyzer: Analyzer
+) -> None:
+    """A reader that could not renew in time (its process was paused) finds another process
+    reading, and stops: the sources are never read by two at once for longer than a check."""
+    forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml")
+    clock = FixedClock(datetime(2024, 3, 2, 10, 0, tzinfo=UTC))
+    pipeline = Pipeline(store, analyzer, Settings(), clock=clock)
+    first = LiveSources(pipeline, [feed(forum)], owner="a.test:1", lease_seconds=60, clock=clock)
+    second = LiveSources(pipeline, [feed(forum)], owner="b.test:2", lease_seconds=60, clock=clock)
+    first.start()
+    second.start()
+    try:
+        assert first.reading and not second.reading
+        clock.current += timedelta(seconds=61)  # the first missed its renewals
+        second.check()
+        assert second.reading
+        first.check()
+        assert not first.reading and first.reader == "b.test:2"
+        assert [h.status for h in first.health()] == ["standby"]
+        assert not first.sources["tmc"].health().connected
+    finally:
+        first.stop()
+        second.stop()
 
 
 def test_an_incident_says_which_sources_were_not_reporting(
