@@ -63,7 +63,13 @@ def listen(
         live = runtime.live
         assert live is not None  # sources are configured and jobs are on
         out.print(f"listening to {len(live.sources)} sources; Ctrl-C stops")
+        reading = live.reading
+        if not reading:
+            out.print(_standing_by(live.reader))
         while not stopping.wait(status_every):
+            if live.reading != reading:
+                reading = live.reading
+                out.print("reading the sources now" if reading else _standing_by(live.reader))
             out.print(_status_table(live.health()))
     finally:
         runtime.stop()
@@ -73,6 +79,13 @@ def listen(
     if runtime.live is not None:
         stats = runtime.live.intake_stats()
         out.print(f"stored {stats.stored:,} new posts of {stats.posts:,} read")
+
+
+def _standing_by(reader: str | None) -> str:
+    return (
+        f"standing by: the sources are read by {reader or 'another process'}"
+        " (this process takes over when it stops)"
+    )
 
 
 def _status_table(healths: list[SourceHealth]) -> Table:

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import socket
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from detector.clock import Clock, SystemClock
 from detector.ingest.base import Quarantined
@@ -28,7 +31,15 @@ from detector.ingest.live.registry import build_source
 from detector.ingest.live.settings import SourceSettingsBase
 from detector.ingest.quarantine import QuarantineWriter
 from detector.pipeline import Pipeline
-from detector.store.leases import acquire_lease, lease_holder, process_name, release_lease
+from detector.store.leases import (
+    acquire_lease,
+    lease_holder,
+    parse_owner,
+    pid_alive,
+    process_name,
+    release_dead_leases,
+    release_lease,
+)
 from detector.store.sources import close_gap, load_checkpoints, open_gap, open_gaps
 
 __all__ = ["SOURCES_LEASE", "LiveSources"]
@@ -176,6 +187,11 @@ class LiveSources:
                 self._start_reading()
             return
         reader = lease_holder(engine, SOURCES_LEASE, now)
+        if reader is not None and _gone(engine, reader):
+            # A reader on this host that was killed: no need to wait for its lease to run out.
+            log.warning("the live sources' reader %s is gone: taking over", reader)
+            self._claim()
+            return
         if self._reading:
             log.warning("the sources lease went to %s: stopping the sources here", reader)
             self._stop_reading()
@@ -248,6 +264,16 @@ class LiveSources:
     def _keep(self, item: Quarantined) -> None:
         with self._quarantine_lock:
             self._quarantine.write(item)
+
+
+def _gone(engine: Engine, owner: str) -> bool:
+    """Whether lease owner ``owner`` was a process of this host that no longer exists; its
+    leases are released then (see :func:`release_dead_leases`)."""
+    host = socket.gethostname()
+    parsed = parse_owner(owner)
+    if parsed is None or parsed[0] != host or pid_alive(parsed[1]):
+        return False
+    return SOURCES_LEASE in release_dead_leases(engine, host)
 
 
 def _since(health: SourceHealth, now: datetime) -> datetime:
