@@ -47,8 +47,9 @@ class SourceOut(_Out):
 
     ``status``: ``starting`` (not heard from yet), ``ok``, ``silent`` (no post for
     ``silent_after_seconds``), ``failing`` (``failing_after_errors`` failures in a row),
-    ``stopped``, or ``standby`` (another server process reads the sources: see ``reader``).
-    While a source is silent or failing, its share of the counts is missing.
+    ``stopped``, or ``standby`` (another server process reads the sources, see ``reader``,
+    and has not reported lately). While a source is silent or failing, its share of the counts
+    is missing.
     """
 
     name: str = Field(examples=["bluesky"])
@@ -73,6 +74,10 @@ class SourceOut(_Out):
     skipped: int = Field(description="Frames that are not posts (deletes, likes...).")
     lag_seconds: float | None = Field(description="Now minus the newest post's time.")
     blocked_seconds: float = Field(description="Time it waited for a full intake.")
+    as_of: datetime = Field(
+        description="When this was measured: now on the reader; on a server standing by, when "
+        "the reader last reported (every sources_check_seconds)."
+    )
 
     @classmethod
     def of(cls, health: SourceHealth) -> SourceOut:
@@ -104,9 +109,9 @@ class IntakeOut(_Out):
 class SourceList(_Out):
     """The live sources this server runs (none when it runs none, or its jobs are off).
 
-    One server process per database reads them (``reader``); the others stand by, their
-    sources ``standby``, and one takes over when the reader stops or dies. The gaps are
-    recorded by the reader, so every process lists them.
+    One server process per database reads them (``reader``); the others stand by, show the
+    health the reader reports through the database (see each source's ``as_of``), and one
+    takes over when the reader stops or dies. ``intake`` is the reader's own (None elsewhere).
     """
 
     reader: str | None = Field(

@@ -31,6 +31,6 @@ def list_sources(request: Request, store: StoreDep) -> SourceList:
         reader=live.reader if live is not None else None,
         reading_here=live.reading if live is not None else False,
         sources=[SourceOut.of(h) for h in live.health()] if live is not None else [],
-        intake=IntakeOut.of(live.intake_stats()) if live is not None else None,
+        intake=IntakeOut.of(live.intake_stats()) if live is not None and live.reading else None,
         gaps=[SourceGapOut.of(g) for g in reversed(gaps)],
     )

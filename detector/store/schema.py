@@ -40,6 +40,7 @@ __all__ = [
     "pulled_files",
     "source_checkpoints",
     "source_gaps",
+    "source_health",
     "webhook_deliveries",
     "webhooks",
 ]
@@ -292,6 +293,18 @@ source_checkpoints = Table(
     Column("kind", String(32), nullable=False),
     Column("checkpoint", Text),
     Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Each live source's health as the process reading the sources last reported it (JSON), so that
+# every server process of the database shows it, not only the reader.
+source_health = Table(
+    "source_health",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("reader", String(100), nullable=False),  # a lease owner
+    Column("reported_at", UTCDateTime(), nullable=False),
+    Column("health", Text, nullable=False),
 )
 
 # Spans in which a live source was silent or failing: its posts (so its share of the counts)

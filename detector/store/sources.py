@@ -1,4 +1,5 @@
-"""Live sources in the store: where each resumes (checkpoints) and when each was down (gaps)."""
+"""Live sources in the store: where each resumes (checkpoints), when each was down (gaps), and
+their health as the reading process last reported it."""
 
 from __future__ import annotations
 
@@ -7,18 +8,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_, select, update
+import orjson
+from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
 
-from detector.store.schema import source_checkpoints, source_gaps
+from detector.store.schema import source_checkpoints, source_gaps, source_health
 
 __all__ = [
+    "ReportedHealth",
     "SourceGap",
     "close_gap",
     "gaps_between",
     "load_checkpoints",
+    "load_health",
     "open_gap",
     "open_gaps",
     "save_checkpoints",
+    "save_health",
 ]
 
 
@@ -43,6 +48,15 @@ class SourceGap:
             "ended_at": self.ended_at.isoformat() if self.ended_at else None,
             "detail": self.detail,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedHealth:
+    """One source's health (a JSON object) as process ``reader`` reported it at ``reported_at``."""
+
+    reader: str
+    reported_at: datetime
+    health: dict[str, Any]
 
 
 def load_checkpoints(engine: Engine) -> dict[str, str | None]:
@@ -133,3 +147,30 @@ def _gap(row: Any) -> SourceGap:
         ended_at=row.ended_at,
         detail=row.detail,
     )
+
+
+def save_health(
+    engine: Engine, reader: str, healths: Mapping[str, tuple[str, Mapping[str, Any]]], now: datetime
+) -> None:
+    """Replace the reported health of sources (``{name: (kind, health)}``) with ``reader``'s,
+    as of ``now``."""
+    with engine.begin() as conn:
+        for name, (kind, health) in healths.items():
+            values = {
+                "kind": kind,
+                "reader": reader,
+                "reported_at": now,
+                "health": orjson.dumps(health).decode(),
+            }
+            conn.execute(delete(source_health).where(source_health.c.name == name))
+            conn.execute(source_health.insert().values(name=name, **values))
+
+
+def load_health(engine: Engine) -> dict[str, ReportedHealth]:
+    """Every source's last reported health, by source name."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(source_health)).all()
+    return {
+        row.name: ReportedHealth(row.reader, row.reported_at, orjson.loads(row.health))
+        for row in rows
+    }

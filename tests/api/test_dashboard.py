@@ -9,6 +9,7 @@ Screenshots of every view go to ``$OUTAGE_RADAR_TEST_ARTIFACTS/dashboard`` (defa
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -26,11 +27,12 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 from api.app import create_app
 from detector.config import Settings
 from detector.ingest.live.manager import SOURCES_LEASE
+from detector.ingest.live.registry import build_source
 from detector.ingest.live.settings import FeedSettings
 from detector.nlp.analyzer import Analyzer
 from detector.store.apikeys import create_api_key
 from detector.store.leases import acquire_lease
-from detector.store.sources import open_gap
+from detector.store.sources import open_gap, save_health
 from detector.store.sql import SqlStore
 from tests.api.conftest import LiveServer, serve_app
 from tests.ingest.live.forum_server import Forum
@@ -72,10 +74,34 @@ def standby(
         now = datetime.now(UTC)
         acquire_lease(store.engine, SOURCES_LEASE, "radar-1.test:101", now, timedelta(hours=1))
         open_gap(store.engine, "owners-forum", "feed", "failing", now, "HTTP 503")
+        open_gap(store.engine, "bluesky", "jetstream", "silent", now, "no posts since 10:00")
+        # What the reader last reported of the forum (this server's own copy never reads).
+        forum_health = build_source(_forum_settings(forum)).health()
+        failing = dataclasses.replace(
+            forum_health, status="failing", errors=9, last_error="HTTP 503", as_of=now
+        )
+        save_health(
+            store.engine,
+            "radar-1.test:101",
+            {"owners-forum": ("feed", failing.as_dict())},
+            now,
+        )
 
     folder = tmp_path_factory.mktemp("standby")
     with _serve_sample(sample_db, analyzer, folder, forum, prepare=elsewhere) as served:
         yield served
+
+
+def _forum_settings(forum: Forum) -> FeedSettings:
+    """A forum whose feed is gone: the source fails (and adds no posts to the sample)."""
+    return FeedSettings(
+        name="owners-forum",
+        url=f"{forum.base}/gone.rss",
+        interval_seconds=0.2,
+        backoff_seconds=0.05,
+        max_backoff_seconds=0.2,
+        failing_after_errors=2,
+    )
 
 
 @contextmanager
@@ -106,17 +132,7 @@ def _serve_sample(
             jobs_interval_seconds=0.5,
             delivery_interval_seconds=0.5,
             dashboard_refresh_seconds=1,
-            # A forum whose feed is gone: the source fails (and adds no posts to the sample).
-            sources=[
-                FeedSettings(
-                    name="owners-forum",
-                    url=f"{forum.base}/gone.rss",
-                    interval_seconds=0.2,
-                    backoff_seconds=0.05,
-                    max_backoff_seconds=0.2,
-                    failing_after_errors=2,
-                )
-            ],
+            sources=[_forum_settings(forum)],
         )
     server: LiveServer
     with serve_app(create_app(settings, analyzer=analyzer)) as server:
@@ -242,13 +258,17 @@ def test_the_overview_warns_when_a_live_source_is_not_reporting(dashboard, open_
 
 def test_a_server_standing_by_names_the_reader_and_still_warns_of_its_gaps(standby, open_page):
     page = open_page(f"{standby.url}/")
-    expect(page.locator("[data-reader]")).to_contain_text(
+    note = page.locator("[data-reader]")
+    expect(note).to_contain_text(
         "Read by another server process (radar-1.test:101); this one stands by."
     )
-    expect(page.locator('tr[data-source="owners-forum"]')).to_contain_text("standby")
-    # The reader recorded the failing source in the database: every server warns of it.
+    expect(note).to_contain_text("Health as it reported it at")
+    # The reader's report, and its gaps, through the database: every server warns of them.
+    row = page.locator('tr[data-source="owners-forum"]')
+    expect(row).to_contain_text("failing")
+    expect(row).to_contain_text("HTTP 503")
     expect(page.locator("p.warning")).to_contain_text(
-        "Not every source is reporting (owners-forum: failing)"
+        "Not every source is reporting (owners-forum: failing, bluesky: silent)"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -14,9 +15,11 @@ import pytest
 from api.app import create_app
 from detector.config import Settings
 from detector.ingest.live.manager import SOURCES_LEASE
+from detector.ingest.live.registry import build_source
 from detector.ingest.live.settings import FeedSettings
 from detector.nlp.analyzer import Analyzer
 from detector.store.leases import acquire_lease
+from detector.store.sources import save_health
 from detector.store.sql import SqlStore
 from tests.api.conftest import LiveServer, serve_app
 from tests.ingest.live.forum_server import Forum, frame
@@ -108,9 +111,13 @@ def test_a_server_standing_by_names_the_reader_and_raises_no_alarm(
 ) -> None:
     settings = source_settings(tmp_path, forum)
     store = SqlStore(settings.database_url)
-    try:  # another server process, on another host, reads the sources
-        lease = timedelta(hours=1)
-        acquire_lease(store.engine, SOURCES_LEASE, "radar-1.test:101", datetime.now(UTC), lease)
+    reader = "radar-1.test:101"  # another server process, on another host
+    now = datetime.now(UTC)
+    tmc = build_source(settings.sources[0]).health()
+    reported = dataclasses.replace(tmc, status="ok", posts_total=12, as_of=now)
+    try:
+        acquire_lease(store.engine, SOURCES_LEASE, reader, now, timedelta(hours=1))
+        save_health(store.engine, reader, {"tmc": ("feed", reported.as_dict())}, now)
     finally:
         store.close()
     with serve_app(create_app(settings, analyzer=analyzer)) as server:
@@ -118,10 +125,12 @@ def test_a_server_standing_by_names_the_reader_and_raises_no_alarm(
         answer = httpx.get(f"{server.url}/v1/sources", timeout=10).json()
         metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
     assert answer["reader"] == "radar-1.test:101" and answer["reading_here"] is False
-    assert {s["name"]: s["status"] for s in answer["sources"]} == {
-        "tmc": "standby",
-        "down": "standby",
-    }
+    by_name = {s["name"]: s for s in answer["sources"]}
+    # What the reader reported, as of then; the other source it has not reported yet.
+    assert by_name["tmc"]["status"] == "ok" and by_name["tmc"]["posts_total"] == 12
+    assert datetime.fromisoformat(by_name["tmc"]["as_of"]) == now
+    assert by_name["down"]["status"] == "standby"
+    assert answer["intake"] is None  # the reader's queue is in the reader
     assert forum.requests == []  # nothing was read twice
     assert "outage_radar_sources_reading 0.0" in metrics
     assert "outage_radar_source_up" not in metrics  # its zeros would page someone

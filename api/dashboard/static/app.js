@@ -182,19 +182,22 @@ const SOURCE_BADGE = { ok: "ok", starting: "ok", standby: "ok", silent: "possibl
 function sourcesRegion(view, answer) {
   const sources = answer.sources;
   const down = sources.filter((s) => s.status === "silent" || s.status === "failing");
-  // Another server process reads the sources: its gaps (shared through the database) say
-  // whether any is down.
+  // Another server process reads the sources: what it reported and the gaps it recorded (both
+  // shared through the database) say whether any is down.
   const elsewhere = !answer.reading_here;
-  const openGaps = elsewhere ? answer.gaps.filter((g) => g.ended_at === null) : [];
-  const missing = [...down.map((s) => `${s.name}: ${s.status}`), ...openGaps.map((g) => `${g.source}: ${g.status}`)];
+  const missing = new Map(down.map((s) => [s.name, s.status]));
+  if (elsewhere) {
+    for (const g of answer.gaps) if (g.ended_at === null && !missing.has(g.source)) missing.set(g.source, g.status);
+  }
+  const reported = sources.filter((s) => s.status !== "standby").map((s) => s.as_of).sort().at(0);
   region(view, "sources", JSON.stringify(answer), () => el("section", { className: "panel", "aria-labelledby": "sources-h" },
     el("h2", { id: "sources-h" }, "Live sources"),
-    missing.length ? el("p", { className: "warning", role: "status" },
-      `Not every source is reporting (${missing.join(", ")}): `,
+    missing.size ? el("p", { className: "warning", role: "status" },
+      `Not every source is reporting (${[...missing].map(([name, status]) => `${name}: ${status}`).join(", ")}): `,
       "quiet services may simply be unobserved.") : null,
     elsewhere ? el("p", { className: "muted", "data-reader": answer.reader || "" },
-      answer.reader ? `Read by another server process (${answer.reader}); this one stands by.`
-        : "No server process reads the sources at the moment.") : null,
+      answer.reader ? `Read by another server process (${answer.reader}); this one stands by.` : "No server process reads the sources at the moment.",
+      reported ? [" Health as it reported it at ", timeEl(reported, clockFormat), "."] : null) : null,
     table("Live sources and their health", [["Source"], ["Status"], ["Posts/min", "num"], ["Last post", "wide-only"], ["Errors", "num"], ["Last error", "wide-only"]],
       sources.map((s) => el("tr", { "data-source": s.name },
         el("th", { scope: "row" }, `${s.name} `, el("small", {}, s.kind)),

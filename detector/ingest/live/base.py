@@ -23,11 +23,11 @@ import random
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol, get_args, get_type_hints
 
 import httpx
 
@@ -100,6 +100,31 @@ class SourceHealth:
     blocked_seconds: float
     """Time spent waiting for a full intake (backpressure)."""
     checkpoint: str | None
+    as_of: datetime
+    """When the snapshot was taken."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form (times as ISO 8601), which :meth:`from_dict` reads back."""
+        return {
+            name: value.isoformat() if isinstance(value, datetime) else value
+            for name, value in ((f, getattr(self, f)) for f in self.__dataclass_fields__)
+        }
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> SourceHealth:
+        """The snapshot :meth:`as_dict` wrote."""
+        fields = dict(values)
+        for name in _HEALTH_TIMES:
+            if fields.get(name) is not None:
+                fields[name] = datetime.fromisoformat(fields[name])
+        return cls(**fields)
+
+
+_HEALTH_TIMES = tuple(
+    name
+    for name, hint in get_type_hints(SourceHealth).items()
+    if datetime in (hint, *get_args(hint))
+)
 
 
 class SourceContext:
@@ -382,6 +407,7 @@ class Source(ABC):
                 lag_seconds=lag,
                 blocked_seconds=round(self._blocked_seconds, 3),
                 checkpoint=self._checkpoint,
+                as_of=now,
             )
 
     # --- the thread -------------------------------------------------------------------------

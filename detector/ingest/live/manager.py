@@ -40,7 +40,15 @@ from detector.store.leases import (
     release_dead_leases,
     release_lease,
 )
-from detector.store.sources import close_gap, load_checkpoints, open_gap, open_gaps
+from detector.store.sources import (
+    ReportedHealth,
+    close_gap,
+    load_checkpoints,
+    load_health,
+    open_gap,
+    open_gaps,
+    save_health,
+)
 
 __all__ = ["SOURCES_LEASE", "LiveSources"]
 
@@ -129,6 +137,7 @@ class LiveSources:
             self._active = False
             if self._reading:
                 self._stop_reading()
+                self._report_health()  # stopped, until a process standing by takes over
                 release_lease(self.pipeline.store.engine, SOURCES_LEASE, self.owner)
                 self._reader = None
 
@@ -141,7 +150,11 @@ class LiveSources:
             if not self._active:
                 return 0
             self._claim()
-            return self._record_gaps() if self._reading else 0
+            if not self._reading:
+                return 0
+            changed = self._record_gaps()
+            self._report_health()
+            return changed
 
     @property
     def reading(self) -> bool:
@@ -155,12 +168,19 @@ class LiveSources:
         return self._reader
 
     def health(self) -> list[SourceHealth]:
-        """Every source's health, in configuration order; ``standby`` while another process
-        reads them."""
+        """Every source's health, in configuration order. While another process reads them,
+        it is what that process last reported (at most ``lease_seconds`` old), else
+        ``standby``."""
         snapshots = [source.health() for source in self.sources.values()]
-        if self._active and not self._reading:
-            return [dataclasses.replace(h, status="standby", connected=False) for h in snapshots]
-        return snapshots
+        if not self._active or self._reading:
+            return snapshots
+        reported = load_health(self.pipeline.store.engine)
+        oldest = self.clock.now() - self.lease
+        return [
+            _reported(reported.get(h.name), self._reader, oldest)
+            or dataclasses.replace(h, status="standby", connected=False)
+            for h in snapshots
+        ]
 
     def intake_stats(self) -> IntakeStats:
         """The intake's counters."""
@@ -238,6 +258,12 @@ class LiveSources:
             self._quarantine.close()
         self._reading = False
 
+    # --- what every process shows -----------------------------------------------------------
+
+    def _report_health(self) -> None:
+        healths = {h.name: (h.kind, h.as_dict()) for h in self.health()}
+        save_health(self.pipeline.store.engine, self.owner, healths, self.clock.now())
+
     # --- gaps -------------------------------------------------------------------------------
 
     def _record_gaps(self) -> int:
@@ -264,6 +290,15 @@ class LiveSources:
     def _keep(self, item: Quarantined) -> None:
         with self._quarantine_lock:
             self._quarantine.write(item)
+
+
+def _reported(
+    report: ReportedHealth | None, reader: str | None, oldest: datetime
+) -> SourceHealth | None:
+    """The health the reader reported, unless it is someone else's or older than ``oldest``."""
+    if report is None or report.reader != reader or report.reported_at < oldest:
+        return None
+    return SourceHealth.from_dict(report.health)
 
 
 def _gone(engine: Engine, owner: str) -> bool:

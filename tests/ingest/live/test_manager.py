@@ -12,13 +12,20 @@ import pytest
 
 from detector.clock import FixedClock
 from detector.config import Settings
+from detector.ingest.live.base import SourceHealth
 from detector.ingest.live.manager import SOURCES_LEASE, LiveSources
 from detector.ingest.live.settings import FeedSettings
 from detector.nlp.analyzer import Analyzer
 from detector.pipeline import Pipeline
 from detector.store.incidents import list_incidents
 from detector.store.leases import acquire_lease, lease_holder
-from detector.store.sources import gaps_between, load_checkpoints, open_gap, open_gaps
+from detector.store.sources import (
+    gaps_between,
+    load_checkpoints,
+    load_health,
+    open_gap,
+    open_gaps,
+)
 from detector.store.sql import SqlStore
 from tests.ingest.live.forum_server import Forum, frame, rss_without
 from tests.ingest.live.sinks import wait_until
@@ -215,8 +222,36 @@ def test_a_reader_whose_lease_was_taken_over_stops_reading(
         assert second.reading
         first.check()
         assert not first.reading and first.reader == "b.test:2"
-        assert [h.status for h in first.health()] == ["standby"]
+        # It now shows what the new reader reported at its check.
+        report = load_health(store.engine)["tmc"]
+        assert report.reader == "b.test:2"
+        assert first.health() == [SourceHealth.from_dict(report.health)]
         assert not first.sources["tmc"].health().connected
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_a_process_standing_by_shows_the_health_the_reader_reports(
+    forum: Forum, store: SqlStore, analyzer: Analyzer
+) -> None:
+    forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml")
+    clock = FixedClock(datetime(2024, 3, 2, 10, 0, tzinfo=UTC))
+    pipeline = Pipeline(store, analyzer, Settings(), clock=clock)
+    first = LiveSources(pipeline, [feed(forum)], owner="a.test:1", lease_seconds=60, clock=clock)
+    second = LiveSources(pipeline, [feed(forum)], owner="b.test:2", lease_seconds=60, clock=clock)
+    first.start()
+    second.start()
+    try:
+        assert wait_until(lambda: store.count_posts() == 4)
+        assert [h.status for h in second.health()] == ["standby"]  # nothing reported yet
+        first.check()
+        [reported] = second.health()
+        assert reported == first.health()[0]  # every field, times included
+        assert reported.status == "ok" and reported.posts_total == 4
+        assert reported.as_of == clock.now()
+        clock.current += timedelta(seconds=61)  # the reader stopped reporting
+        assert [h.status for h in second.health()] == ["standby"]
     finally:
         first.stop()
         second.stop()
