@@ -5,6 +5,7 @@ SQLite and on the real PostgreSQL (the ``store`` fixture)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -143,6 +144,22 @@ def test_a_silent_source_is_recorded_from_its_last_post(
 # --- one reader per database -------------------------------------------------------------
 
 
+@contextmanager
+def two_processes(forum: Forum, pipeline: Pipeline) -> Iterator[tuple[LiveSources, LiveSources]]:
+    """The same source in two server processes on one database, started in turn (the first
+    reads), on the pipeline's clock with 60-second leases."""
+    clock = pipeline.clock
+    first = LiveSources(pipeline, [feed(forum)], owner="a.test:1", lease_seconds=60, clock=clock)
+    second = LiveSources(pipeline, [feed(forum)], owner="b.test:2", lease_seconds=60, clock=clock)
+    first.start()
+    second.start()
+    try:
+        yield first, second
+    finally:
+        first.stop()
+        second.stop()
+
+
 def test_one_process_reads_and_another_takes_over_when_it_stops(
     forum: Forum, store: SqlStore, analyzer: Analyzer
 ) -> None:
@@ -210,12 +227,10 @@ def test_a_reader_whose_lease_was_taken_over_stops_reading(
     reading, and stops: the sources are never read by two at once for longer than a check."""
     forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml")
     clock = FixedClock(datetime(2024, 3, 2, 10, 0, tzinfo=UTC))
-    pipeline = Pipeline(store, analyzer, Settings(), clock=clock)
-    first = LiveSources(pipeline, [feed(forum)], owner="a.test:1", lease_seconds=60, clock=clock)
-    second = LiveSources(pipeline, [feed(forum)], owner="b.test:2", lease_seconds=60, clock=clock)
-    first.start()
-    second.start()
-    try:
+    with two_processes(forum, Pipeline(store, analyzer, Settings(), clock=clock)) as (
+        first,
+        second,
+    ):
         assert first.reading and not second.reading
         clock.current += timedelta(seconds=61)  # the first missed its renewals
         second.check()
@@ -227,9 +242,6 @@ def test_a_reader_whose_lease_was_taken_over_stops_reading(
         assert report.reader == "b.test:2"
         assert first.health() == [SourceHealth.from_dict(report.health)]
         assert not first.sources["tmc"].health().connected
-    finally:
-        first.stop()
-        second.stop()
 
 
 def test_a_process_standing_by_shows_the_health_the_reader_reports(
@@ -237,12 +249,10 @@ def test_a_process_standing_by_shows_the_health_the_reader_reports(
 ) -> None:
     forum.serve("/posts.rss", frame("feed_rss.xml"), "application/rss+xml")
     clock = FixedClock(datetime(2024, 3, 2, 10, 0, tzinfo=UTC))
-    pipeline = Pipeline(store, analyzer, Settings(), clock=clock)
-    first = LiveSources(pipeline, [feed(forum)], owner="a.test:1", lease_seconds=60, clock=clock)
-    second = LiveSources(pipeline, [feed(forum)], owner="b.test:2", lease_seconds=60, clock=clock)
-    first.start()
-    second.start()
-    try:
+    with two_processes(forum, Pipeline(store, analyzer, Settings(), clock=clock)) as (
+        first,
+        second,
+    ):
         assert wait_until(lambda: store.count_posts() == 4)
         assert [h.status for h in second.health()] == ["standby"]  # nothing reported yet
         first.check()
@@ -252,9 +262,6 @@ def test_a_process_standing_by_shows_the_health_the_reader_reports(
         assert reported.as_of == clock.now()
         clock.current += timedelta(seconds=61)  # the reader stopped reporting
         assert [h.status for h in second.health()] == ["standby"]
-    finally:
-        first.stop()
-        second.stop()
 
 
 def test_an_incident_says_which_sources_were_not_reporting(
