@@ -137,7 +137,10 @@ class LiveSources:
             self._active = False
             if self._reading:
                 self._stop_reading()
-                self._report_health()  # stopped, until a process standing by takes over
+                try:
+                    self._report_health()  # stopped, until a process standing by takes over
+                except Exception:  # only what others show; the lease must still be given up
+                    log.warning("could not report the sources' health", exc_info=True)
                 release_lease(self.pipeline.store.engine, SOURCES_LEASE, self.owner)
                 self._reader = None
 
