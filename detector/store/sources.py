@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, or_, select, update
 
 from detector.store.schema import source_checkpoints, source_gaps, source_health
 
@@ -72,11 +72,7 @@ def save_checkpoints(
     """Store each source's checkpoint (``{name: (kind, checkpoint)}``), replacing the last."""
     for name, (kind, checkpoint) in checkpoints.items():
         values = {"kind": kind, "checkpoint": checkpoint, "updated_at": now}
-        changed = conn.execute(
-            update(source_checkpoints).where(source_checkpoints.c.name == name).values(**values)
-        ).rowcount
-        if not changed:
-            conn.execute(source_checkpoints.insert().values(name=name, **values))
+        _replace(conn, source_checkpoints, name, values)
 
 
 def open_gap(
@@ -130,6 +126,13 @@ def gaps_between(conn: Connection, start: datetime, end: datetime) -> list[Sourc
     return [_gap(row) for row in rows]
 
 
+def _replace(conn: Connection, table: Table, name: str, values: Mapping[str, Any]) -> None:
+    """Write the row of source ``name`` in ``table`` (keyed by ``name``), over the last one."""
+    changed = conn.execute(update(table).where(table.c.name == name).values(**values)).rowcount
+    if not changed:
+        conn.execute(table.insert().values(name=name, **values))
+
+
 def _close(conn: Connection, source: str, ended_at: datetime) -> None:
     conn.execute(
         update(source_gaps)
@@ -162,8 +165,7 @@ def save_health(
                 "reported_at": now,
                 "health": orjson.dumps(health).decode(),
             }
-            conn.execute(delete(source_health).where(source_health.c.name == name))
-            conn.execute(source_health.insert().values(name=name, **values))
+            _replace(conn, source_health, name, values)
 
 
 def load_health(engine: Engine) -> dict[str, ReportedHealth]:
